@@ -1,0 +1,74 @@
+"""Defaults shared by every config: every field the trainer reads exists here, so a typo in an override
+(`--config.optimizer.momentm=0.9`) is an error rather than a silently ignored setting."""
+
+import dataclasses
+
+import ml_collections
+
+import models
+
+
+def model_config(name: str, **overrides) -> ml_collections.ConfigDict:
+    """`name` plus every attribute of the registered module with its default, then `overrides`."""
+    if name not in models.MODELS:
+        raise ValueError(f"Unknown model {name!r}; registered models: {sorted(models.MODELS)}.")
+    fields = {
+        f.name: f.default for f in dataclasses.fields(models.MODELS[name])
+        if f.init and f.name not in ("parent", "name") and f.default is not dataclasses.MISSING
+    }
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise ValueError(f"Model {name!r} has no field(s) {unknown}; its fields are {sorted(fields)}.")
+    return ml_collections.ConfigDict({"name": name, **fields, **overrides})
+
+
+def base_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.seed = 0
+    config.num_devices = 0  # 0: every device, data-parallel
+    config.batch_size = 128  # global, over all devices and hosts
+    config.eval_batch_size = 1000
+    # Durations: give the *_steps or the *_epochs field of each (0 = not given).
+    config.train_steps = 0
+    config.train_epochs = 0.0
+    config.log_every_steps = 0  # default: every epoch
+    config.log_every_epochs = 0.0
+    config.eval_every_steps = 0  # default: at the end
+    config.eval_every_epochs = 0.0
+    config.checkpoint_every_steps = 0  # default: every epoch
+    config.checkpoint_every_epochs = 0.0
+    config.max_checkpoints_to_keep = 3
+
+    config.data = ml_collections.ConfigDict(dict(
+        name="", source="files", data_dir="", pixel_range=(0.0, 1.0), pad_to=0,
+        augment=dict(max_translation=0), eval_splits=("test",), num_train=0, num_eval=0,
+    ))
+    config.task = ml_collections.ConfigDict(dict(
+        name="classification", loss="softmax_cross_entropy", label_smoothing=0.0, rbf_j=10.0,
+    ))
+    config.optimizer = ml_collections.ConfigDict(dict(
+        name="sgd", momentum=0.0, nesterov=False, weight_decay=0.0, b1=0.9, b2=0.999, eps=1e-8,
+        mu=0.02, curvature_samples=500, curvature_method="__call__", grad_clip_norm=0.0,
+    ))
+    config.schedule = ml_collections.ConfigDict(dict(
+        name="constant", learning_rate=0.1, values=(0.1,), boundaries_steps=(), boundaries_epochs=(),
+        end_learning_rate=0.0, warmup_steps=0, warmup_epochs=0.0,
+    ))
+    config.reference = ml_collections.ConfigDict()  # the paper's figures, printed beside ours at the end
+    return config
+
+
+def shrink_for_smoke(config: ml_collections.ConfigDict, num_train: int = 256) -> None:
+    """The `smoke` variant every config offers: same code paths, a few seconds of work (used by the tests)."""
+    config.data.num_train = num_train
+    config.data.num_eval = 200
+    config.eval_batch_size = 100
+    config.train_steps, config.train_epochs = 0, 2.0
+    config.eval_every_steps, config.eval_every_epochs = 0, 0.0
+    config.checkpoint_every_steps, config.checkpoint_every_epochs = 0, 0.0
+    config.log_every_steps, config.log_every_epochs = 0, 0.0
+    config.schedule.warmup_steps, config.schedule.warmup_epochs = 0, 0.0
+    if config.schedule.name == "step":
+        config.schedule.boundaries_steps = ()
+        count = len(config.schedule.boundaries_epochs)  # spread evenly over the 2 smoke epochs
+        config.schedule.boundaries_epochs = tuple(2.0 * (i + 1) / (count + 1) for i in range(count))

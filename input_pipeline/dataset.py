@@ -1,0 +1,53 @@
+"""The in-memory dataset every small-data loader returns, and the host-side preprocessing applied once at load."""
+
+import dataclasses
+from collections.abc import Callable
+
+import jax
+import numpy as np
+
+Split = dict[str, np.ndarray]  # {"image": (N, H, W, C) float32, "label": (N,) int32}
+
+
+@dataclasses.dataclass
+class InMemoryDataset:
+    """A small dataset held whole in (host, then device) memory.
+
+    Attributes:
+      train: the training split, shuffled and batched inside the compiled step.
+      eval_splits: named splits evaluated whole, in order (e.g. {"test": ..., "train": ...}).
+      num_classes: number of labels.
+      augment: `augment(batch, rng) -> batch`, a pure jax function run inside the compiled train step.
+    """
+
+    train: Split
+    eval_splits: dict[str, Split]
+    num_classes: int
+    augment: Callable[[dict[str, jax.Array], jax.Array], dict[str, jax.Array]]
+
+    @property
+    def num_train(self) -> int:
+        return len(self.train["label"])
+
+
+def to_pixel_range(
+    images: np.ndarray, background: float, foreground: float, pad_to: int = 0
+) -> np.ndarray:
+    """Maps [0, 1] images (0 = background) to [background, foreground], centred in a `pad_to` square.
+
+    LeCun et al. 1989 scale USPS to [-1, 1]; LeCun et al. 1998 (II.B) centre the 28x28 MNIST images in a 32x32
+    field and map "the background level (white) to -0.1 and the foreground (black) to 1.175", which makes the
+    mean roughly 0 and the variance roughly 1. Returns (N, H, W, 1) float32.
+    """
+    images = np.asarray(images, np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    if pad_to:
+        height, width = images.shape[1:3]
+        if pad_to < max(height, width):
+            raise ValueError(f"pad_to={pad_to} is smaller than the {height}x{width} images.")
+        top, left = (pad_to - height) // 2, (pad_to - width) // 2
+        images = np.pad(
+            images, ((0, 0), (top, pad_to - height - top), (left, pad_to - width - left), (0, 0))
+        )
+    return background + images * (foreground - background)

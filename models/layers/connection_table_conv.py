@@ -1,0 +1,77 @@
+"""Convolution in which each output map reads only some input maps, with exactly the paper's free parameters.
+
+LeCun et al. 1989 (H2: each of 12 maps reads 8 of the 12 H1 maps) and LeCun et al. 1998 (C3, Table I) break the
+symmetry between feature maps this way. We store only the connected 5x5 kernels (so parameter counts match the
+papers exactly) and scatter them into a dense, zero-filled kernel so the layer still runs as one convolution.
+"""
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from models.layers.initializers import uniform_over_fan_in
+
+
+class ConnectionTableConv(nn.Module):
+    """A 2-D convolution with a connection table and per-map or per-unit biases.
+
+    Attributes:
+      connections: for each output map, the input maps it reads; None connects every input to every output.
+      kernel_size: square kernel side.
+      strides: square stride.
+      padding: border added on every side before the convolution (the papers' "extended" input).
+      pad_value: value of that border (LeCun 1989 extends the image with its background value, -1).
+      unit_bias: True gives every output unit its own bias (LeCun 1989: "biases are not shared"), False one bias
+        per map (LeNet-5).
+      num_outputs: number of output maps when `connections` is None.
+      kernel_init: an initialiser from `models.layers.initializers` (called with the per-connection fan-in).
+    """
+
+    connections: Sequence[Sequence[int]] | None
+    kernel_size: int
+    strides: int = 1
+    padding: int = 0
+    pad_value: float = 0.0
+    unit_bias: bool = False
+    num_outputs: int | None = None
+    kernel_init: object = uniform_over_fan_in()
+
+    def _table(self, num_inputs: int) -> tuple[np.ndarray, np.ndarray]:
+        """(input map, output map) index of every connection, as static numpy arrays."""
+        if self.connections is None:
+            if self.num_outputs is None:
+                raise ValueError("ConnectionTableConv needs `connections` or `num_outputs`.")
+            table = [list(range(num_inputs))] * self.num_outputs
+        else:
+            table = self.connections
+        inputs = [i for row in table for i in row]
+        if min(inputs) < 0 or max(inputs) >= num_inputs:
+            raise ValueError(f"Connection table names input maps outside 0..{num_inputs - 1}: {table}")
+        outputs = [o for o, row in enumerate(table) for _ in row]
+        return np.asarray(inputs), np.asarray(outputs)
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:  # x: (batch, height, width, maps)
+        in_idx, out_idx = self._table(x.shape[-1])
+        num_outputs = int(out_idx.max()) + 1
+        k = self.kernel_size
+        fan_in = k * k * np.bincount(out_idx)[out_idx]  # each connection initialised by its output unit's fan-in
+        kernel = self.param(
+            "kernel",
+            lambda key, shape: self.kernel_init(key, shape, fan_in=fan_in),
+            (k, k, len(in_idx)),
+        )
+        dense = jnp.zeros((k, k, x.shape[-1], num_outputs), kernel.dtype)
+        dense = dense.at[:, :, in_idx, out_idx].set(kernel)
+        if self.padding:
+            p = self.padding
+            x = jnp.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), constant_values=self.pad_value)
+        y = jax.lax.conv_general_dilated(
+            x, dense, (self.strides, self.strides), "VALID",
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        )
+        bias_shape = y.shape[1:] if self.unit_bias else (num_outputs,)
+        return y + self.param("bias", nn.initializers.zeros, bias_shape)

@@ -1,0 +1,129 @@
+"""LeNet-5 and its named modern variant.
+
+Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-Based Learning Applied to Document Recognition",
+Proceedings of the IEEE 86(11), 1998. Section II.B (LeNet-5), Table I (C3 connections), Figure 3 (RBF bitmaps),
+Appendix A (squashing function, initialisation).
+"""
+
+import flax.linen as nn
+import jax
+import numpy as np
+
+from models.layers import (
+    ConnectionTableConv,
+    EuclideanRBF,
+    TrainableSubsampling,
+    get_activation,
+    get_initializer,
+)
+
+# Table I: "the first six C3 feature maps take inputs from every contiguous subsets of three feature maps in S2.
+# The next six take input from every contiguous subset of four. The next three take input from some
+# discontinuous subsets of four. Finally, the last one takes input from all S2 feature maps."
+C3_CONNECTIONS = (
+    tuple(tuple((j + k) % 6 for k in range(3)) for j in range(6))
+    + tuple(tuple((j + k) % 6 for k in range(4)) for j in range(6))
+    + ((0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5))
+    + (tuple(range(6)),)
+)
+
+# Figure 3: each output unit's prototype is a stylized 7x12 bitmap of its digit, +1 for ink and -1 for
+# background. The paper prints the bitmaps only as a figure; these are our drawing of it in the same grid.
+DIGIT_BITMAPS = {
+    0: ["..###..", ".#...#.", "#.....#", "#.....#", "#.....#", "#.....#",
+        "#.....#", "#.....#", "#.....#", ".#...#.", "..###..", "......."],
+    1: ["...#...", "..##...", ".#.#...", "...#...", "...#...", "...#...",
+        "...#...", "...#...", "...#...", "...#...", ".#####.", "......."],
+    2: [".#####.", "#.....#", "......#", "......#", ".....#.", "....#..",
+        "...#...", "..#....", ".#.....", "#......", "#######", "......."],
+    3: [".#####.", "#.....#", "......#", "......#", "......#", "..####.",
+        "......#", "......#", "......#", "#.....#", ".#####.", "......."],
+    4: ["....#..", "...##..", "..#.#..", ".#..#..", "#...#..", "#...#..",
+        "#######", "....#..", "....#..", "....#..", "....#..", "......."],
+    5: ["#######", "#......", "#......", "#......", "######.", "......#",
+        "......#", "......#", "......#", "#.....#", ".#####.", "......."],
+    6: ["..####.", ".#.....", "#......", "#......", "######.", "#.....#",
+        "#.....#", "#.....#", "#.....#", "#.....#", ".#####.", "......."],
+    7: ["#######", "......#", ".....#.", ".....#.", "....#..", "....#..",
+        "...#...", "...#...", "..#....", "..#....", "..#....", "......."],
+    8: [".#####.", "#.....#", "#.....#", "#.....#", ".#####.", "#.....#",
+        "#.....#", "#.....#", "#.....#", "#.....#", ".#####.", "......."],
+    9: [".#####.", "#.....#", "#.....#", "#.....#", "#.....#", ".######",
+        "......#", "......#", "......#", ".....#.", ".####..", "......."],
+}
+
+
+def digit_prototypes() -> np.ndarray:
+    """(10, 84) array of +-1 prototype vectors, row-major over the 12x7 bitmaps."""
+    rows = []
+    for digit in range(10):
+        bitmap = DIGIT_BITMAPS[digit]
+        assert len(bitmap) == 12 and all(len(line) == 7 for line in bitmap), digit
+        rows.append([1.0 if c == "#" else -1.0 for line in bitmap for c in line])
+    return np.asarray(rows, np.float32)
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 as in section II.B: 32x32 input, C1-S2-C3-S4-C5-F6 and a Euclidean RBF output.
+
+    | layer | what | free parameters |
+    |---|---|---|
+    | C1 | 6 maps 28x28, 5x5 convolution | 156 |
+    | S2 | 6 maps 14x14, 2x2 sum x trainable coefficient + trainable bias | 12 |
+    | C3 | 16 maps 10x10, 5x5 convolution over the S2 maps of Table I | 1,516 |
+    | S4 | 16 maps 5x5, as S2 | 32 |
+    | C5 | 120 maps 1x1, 5x5 convolution over all S4 maps | 48,120 |
+    | F6 | 84 units fully connected | 10,164 |
+    | output | 10 Euclidean RBF units with fixed 7x12 bitmap prototypes (eq. 7) | 0 |
+
+    60,000 trainable parameters in all, as the paper says. Every layer up to F6 is followed by the squashing
+    function f(a) = 1.7159 tanh(2a/3); weights start U(-2.4/F, 2.4/F) (Appendix A). The output is the RBF
+    penalty y_i (small = likely), trained with the paper's criterion (loss "rbf_map", eq. 9).
+    """
+
+    activation: str = "scaled_tanh"
+    initializer: str = "lecun_2.4_over_fan_in"
+
+    def setup(self):
+        init = get_initializer(self.initializer)
+        self.act = get_activation(self.activation)
+        self.C1 = ConnectionTableConv(None, 5, num_outputs=6, kernel_init=init)
+        self.S2 = TrainableSubsampling(coefficient_init=init)
+        self.C3 = ConnectionTableConv(C3_CONNECTIONS, 5, kernel_init=init)
+        self.S4 = TrainableSubsampling(coefficient_init=init)
+        self.C5 = ConnectionTableConv(None, 5, num_outputs=120, kernel_init=init)
+        self.F6 = nn.Dense(84, kernel_init=init)
+        self.output = EuclideanRBF(digit_prototypes())
+
+    def features(self, x: jax.Array, train: bool = False) -> jax.Array:
+        """The F6 state (batch, 84) that the RBF units compare with their prototypes."""
+        act = self.act
+        x = act(self.S2(act(self.C1(x))))
+        x = act(self.S4(act(self.C3(x))))
+        x = act(self.C5(x))
+        return act(self.F6(x.reshape(x.shape[0], -1)))
+
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:  # (batch, 32, 32, 1) -> (batch, 10)
+        return self.output(self.features(x, train))
+
+
+class LeNet5Modern(nn.Module):
+    """A modern variant of `LeNet5` (not in the paper): the same 6-16-120-84 widths, but ReLU, 2x2 max-pooling,
+    a fully connected C3, He initialisation, dropout before the classifier and 10 logits for softmax
+    cross-entropy. Train it with AdamW and random translations.
+    """
+
+    num_classes: int = 10
+    dropout_rate: float = 0.25
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        init = nn.initializers.he_normal()
+        x = nn.max_pool(nn.relu(nn.Conv(6, (5, 5), padding="VALID", kernel_init=init, name="C1")(x)),
+                        (2, 2), (2, 2))
+        x = nn.max_pool(nn.relu(nn.Conv(16, (5, 5), padding="VALID", kernel_init=init, name="C3")(x)),
+                        (2, 2), (2, 2))
+        x = nn.relu(nn.Conv(120, (5, 5), padding="VALID", kernel_init=init, name="C5")(x))
+        x = nn.relu(nn.Dense(84, kernel_init=init, name="F6")(x.reshape(x.shape[0], -1)))
+        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+        return nn.Dense(self.num_classes, name="output")(x)

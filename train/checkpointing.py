@@ -1,0 +1,73 @@
+"""Orbax `CheckpointManager` with automatic resume and a loud fallback past a corrupt latest checkpoint."""
+
+import logging as std_logging
+import os
+import shutil
+
+import orbax.checkpoint as ocp
+from absl import logging
+
+
+
+
+class _QuietOrbax(std_logging.Filter):
+    """Orbax narrates every save at INFO through absl's logger; keep the console for training progress."""
+
+    def filter(self, record: std_logging.LogRecord) -> bool:
+        return record.levelno >= std_logging.WARNING or "orbax" not in record.pathname
+
+
+std_logging.getLogger("absl").addFilter(_QuietOrbax())
+
+
+class Checkpointer:
+    """Saves the train state under `directory/<step>` and restores the newest one that reads back.
+
+    A checkpoint that fails to restore (truncated, overwritten, from another model) is moved aside to
+    `directory/../corrupt_checkpoints/<step>` with an error in the log, and the previous one is tried.
+    """
+
+    def __init__(self, directory: str, max_to_keep: int = 3):
+        self.directory = os.path.abspath(directory)
+        self.max_to_keep = max_to_keep
+        self._manager = self._open()
+
+    def _open(self) -> ocp.CheckpointManager:
+        options = ocp.CheckpointManagerOptions(max_to_keep=self.max_to_keep, create=True)
+        return ocp.CheckpointManager(self.directory, options=options)
+
+    def save(self, step: int, state) -> None:
+        """Asynchronous save; `wait()` or the next save waits for it."""
+        self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
+
+    def wait(self) -> None:
+        self._manager.wait_until_finished()
+
+    def restore_latest(self, abstract_state):
+        """The newest readable checkpoint restored into `abstract_state`'s shapes and shardings, or None."""
+        for step in sorted(self._manager.all_steps(), reverse=True):
+            try:
+                return self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+            except Exception as e:  # Orbax raises many types for unreadable data; all mean the same here.
+                self._set_aside(step, e)
+        return None
+
+    def _set_aside(self, step: int, error: Exception) -> None:
+        corrupt_dir = os.path.join(os.path.dirname(self.directory), "corrupt_checkpoints")
+        os.makedirs(corrupt_dir, exist_ok=True)
+        target = os.path.join(corrupt_dir, str(step))
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.move(os.path.join(self.directory, str(step)), target)
+        logging.error(
+            "Checkpoint at step %d in %s cannot be restored (%s: %s). Moved it to %s and falling back to the "
+            "previous checkpoint.", step, self.directory, type(error).__name__, str(error)[:500], target,
+        )
+        self._manager.close()
+        self._manager = self._open()
+
+    def latest_step(self) -> int | None:
+        return self._manager.latest_step()
+
+    def close(self) -> None:
+        self._manager.wait_until_finished()
+        self._manager.close()

@@ -1,0 +1,120 @@
+"""`train_and_evaluate(config, workdir)`: the one training loop. It schedules compiled chunks of steps,
+evaluations, checkpoints and logs; the task (loss, metrics), model and data are all plugged in from config."""
+
+import math
+import os
+
+import jax
+import ml_collections
+from absl import logging
+
+import input_pipeline
+import models
+from train import (
+    checkpointing,
+    durations,
+    metric_writers,
+    optimizers,
+    progress,
+    schedules,
+    sharding,
+    steps,
+    tasks,
+    train_state,
+)
+
+
+class NonFiniteLossError(FloatingPointError):
+    pass
+
+
+def _next_stop(step: int, total: int, *periods: int) -> int:
+    """The first step after `step` at which something happens (a period ends) or training ends."""
+    return min([total] + [(step // p + 1) * p for p in periods])
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, float]:
+    """Trains `config` in `workdir` (resuming from its latest checkpoint) and returns the final metrics."""
+    workdir = os.path.abspath(workdir)
+    mesh = sharding.make_mesh(config.get("num_devices", 0))
+    sharding.check_divisible(config.batch_size, mesh, "batch_size")
+    sharding.check_divisible(config.eval_batch_size, mesh, "eval_batch_size")
+    data = input_pipeline.get_data(config.data)
+    steps_per_epoch = data.num_train // config.batch_size
+    if steps_per_epoch == 0:
+        raise ValueError(f"batch_size={config.batch_size} exceeds the {data.num_train} training examples.")
+    total_steps = durations.to_steps(config, "train", steps_per_epoch)
+    log_every = durations.to_steps(config, "log_every", steps_per_epoch, default=steps_per_epoch)
+    eval_every = durations.to_steps(config, "eval_every", steps_per_epoch, default=total_steps)
+    checkpoint_every = durations.to_steps(config, "checkpoint_every", steps_per_epoch, default=steps_per_epoch)
+
+    schedule = schedules.build(config.schedule, steps_per_epoch, total_steps)
+    optimizer = optimizers.build(config.optimizer, schedule)
+    model = models.build(config.model)
+    task = tasks.build(config.task, data.num_classes)
+    state = train_state.create(model, optimizer.tx, task.example_inputs(data.train), config.seed, mesh)
+
+    checkpointer = checkpointing.Checkpointer(
+        os.path.join(workdir, "checkpoints"), config.get("max_checkpoints_to_keep", 3)
+    )
+    restored = checkpointer.restore_latest(train_state.abstract_like(state))
+    if restored is not None:
+        state = restored
+        logging.info("Resumed from the checkpoint at step %d in %s.", int(state.step), workdir)
+    metric_writers.write_json(workdir, "config.json", config.to_dict())
+    writer = metric_writers.MetricWriter(workdir)
+
+    train_split = sharding.put_replicated(data.train, mesh)
+    eval_splits = {}
+    for name, split in data.eval_splits.items():
+        padded, mask = steps.pad_to_multiple(split, config.eval_batch_size)
+        eval_splits[name] = sharding.put_replicated((padded, mask), mesh)
+    train_chunk = steps.make_train_chunk(
+        model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch
+    )
+    evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size)
+
+    def run_evaluation(step: int) -> dict[str, float]:
+        results = {}
+        for name, (split, mask) in eval_splits.items():
+            metrics = task.summarize(jax.device_get(evaluate(state, split, mask)))
+            report.eval_line(step, name, metrics)
+            results.update({f"{name}/{k}": v for k, v in metrics.items()})
+        writer.write(step, results)
+        return results
+
+    step = int(state.step)
+    report = progress.Progress(total_steps, config.batch_size, step)
+    final = {}
+    while step < total_steps:
+        stop = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
+        state, sums = train_chunk(state, train_split, stop - step)
+        metrics = task.summarize(jax.device_get(sums))
+        if not math.isfinite(metrics["loss"]):
+            raise NonFiniteLossError(
+                f"Training loss became {metrics['loss']} between steps {step} and {stop} (learning rate "
+                f"{float(schedule(step)):.3g}). Nothing after step {checkpointer.latest_step()} was saved; "
+                f"lower the learning rate or check the data, then rerun to resume from the last checkpoint."
+            )
+        step = stop
+        training = {f"training/{k}": v for k, v in metrics.items() if k != "examples"}
+        training["training/learning_rate"] = float(schedule(step - 1))
+        training.update({f"training/{k}": v for k, v in report.train_line(step, training).items()})
+        writer.write(step, {**training, "epoch": step / steps_per_epoch})
+        final.update(training)
+        if step % eval_every == 0 or step == total_steps:
+            final.update(run_evaluation(step))
+        if step % checkpoint_every == 0 or step == total_steps:
+            checkpointer.save(step, state)
+    if not any(key.endswith("/error") for key in final):  # resumed after the end: evaluate once more
+        final.update(run_evaluation(step))
+    checkpointer.close()
+    writer.close()
+
+    final.update({"step": step, "wall_time_seconds": report.elapsed()})
+    reference = dict(config.get("reference", {}))
+    if reference:
+        logging.info("Final results beside the paper's:\n%s", progress.compare_with_paper(reference, final))
+    metric_writers.write_json(workdir, "summary.json", {"final": final, "reference": reference})
+    return final
+

@@ -1,0 +1,42 @@
+"""Learning-rate schedules from config: constant, step (piecewise constant), cosine; each with optional warmup."""
+
+from collections.abc import Mapping
+
+import optax
+
+from train import durations
+
+SCHEDULES = ("constant", "step", "cosine")
+
+
+def build(config: Mapping, steps_per_epoch: int, total_steps: int) -> optax.Schedule:
+    """Fields: name; learning_rate (constant, cosine peak); values + boundaries_steps|boundaries_epochs (step:
+    len(values) == len(boundaries) + 1, e.g. LeNet-5's 5e-4, 2e-4, 1e-4, 5e-5, 1e-5 after 2, 5, 8, 12 passes);
+    end_learning_rate (cosine); warmup_steps|warmup_epochs (linear from 0, before any schedule)."""
+    name = config.get("name", "constant")
+    warmup = durations.to_steps(config, "warmup", steps_per_epoch, default=0)
+    if name == "constant":
+        main = optax.constant_schedule(config["learning_rate"])
+    elif name == "step":
+        values = list(config["values"])
+        boundaries = durations.list_to_steps(config, "boundaries", steps_per_epoch)
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(
+                f"Step schedule needs one more value than boundaries: {values} vs {boundaries}."
+            )
+        # Boundaries count from the start of training, warmup included.
+        main = optax.piecewise_constant_schedule(
+            values[0],
+            {b - warmup: values[i + 1] / values[i] for i, b in enumerate(boundaries)},
+        )
+    elif name == "cosine":
+        main = optax.cosine_decay_schedule(
+            config["learning_rate"], max(1, total_steps - warmup),
+            alpha=config.get("end_learning_rate", 0.0) / config["learning_rate"],
+        )
+    else:
+        raise ValueError(f"Unknown schedule {name!r}; choose one of {list(SCHEDULES)}.")
+    if not warmup:
+        return main
+    peak = main(0)
+    return optax.join_schedules([optax.linear_schedule(0.0, peak, warmup), main], [warmup])

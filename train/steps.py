@@ -1,0 +1,120 @@
+"""The compiled units of work: a chunk of training steps run as one device loop, and a whole-split evaluation.
+
+The training data lives on the device; every step gathers its batch from the epoch's permutation, augments it
+with `jax.random`, and updates the state, all inside one `jax.jit`. Every random choice is derived from the state's
+rng and the step number, so splitting training into chunks differently (or resuming) changes nothing.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.sharding import Mesh
+
+from train import sdlm, sharding
+from train.optimizers import Optimizer
+
+# Streams of randomness folded out of the state's rng.
+_DATA_ORDER, _STEP, _CURVATURE = 0, 1, 2
+
+
+def _add(a, b):
+    return jax.tree.map(jnp.add, a, b)
+
+
+def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, batch_size: int,
+                     steps_per_epoch: int):
+    """Returns `chunk(state, train_split, num_steps) -> (state, metric sums)`, jitted with the state donated.
+
+    A chunk must not cross an epoch boundary (the loop guarantees it): the permutation is computed once per chunk.
+    `num_steps` is a traced value, so chunks of any length share one compilation.
+    """
+    batch_sharding = sharding.batch_sharded(mesh)
+
+    def train_step(state, batch, rng):
+        def loss_fn(params):
+            return task.train_loss(model, params, state.model_state, batch, rng)
+
+        (_, (sums, model_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+        updates, opt_state = optimizer.tx.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        return state.replace(step=state.step + 1, params=params, opt_state=opt_state,
+                             model_state=model_state), sums
+
+    def refresh_curvature(state, train_split, perm, epoch):
+        # LeCun et al. 1998, Appendix C: re-estimate the diagonal Hessian on 500 patterns before each pass.
+        inputs = train_split["image"][perm[: optimizer.curvature_samples]]
+        method = getattr(model, optimizer.curvature_method)
+
+        def outputs_fn(params, x):
+            return model.apply({"params": params, **state.model_state}, x, train=False, method=method)
+
+        rng = jax.random.fold_in(jax.random.fold_in(state.rng, _CURVATURE), epoch)
+        curvature = sdlm.estimate_curvature(outputs_fn, state.params, inputs, rng)
+        return state.replace(opt_state=sdlm.set_curvature(state.opt_state, curvature))
+
+    def chunk(state, train_split, num_steps):
+        num_examples = train_split["label"].shape[0]
+        epoch = state.step // steps_per_epoch
+        perm = jax.random.permutation(
+            jax.random.fold_in(jax.random.fold_in(state.rng, _DATA_ORDER), epoch), num_examples
+        )
+        if optimizer.curvature_samples:
+            state = jax.lax.cond(
+                state.step % steps_per_epoch == 0,
+                lambda s: refresh_curvature(s, train_split, perm, epoch), lambda s: s, state,
+            )
+
+        def body(_, carry):
+            state, sums = carry
+            position = state.step % steps_per_epoch
+            indices = jax.lax.dynamic_slice_in_dim(perm, position * batch_size, batch_size)
+            batch = jax.tree.map(lambda a: a[indices], train_split)
+            batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+            augment_rng, dropout_rng = jax.random.split(
+                jax.random.fold_in(jax.random.fold_in(state.rng, _STEP), state.step)
+            )
+            state, step_sums = train_step(state, augment(batch, augment_rng), dropout_rng)
+            return state, _add(sums, step_sums)
+
+        batch_shape = jax.tree.map(
+            lambda a: jax.ShapeDtypeStruct((batch_size, *a.shape[1:]), a.dtype), train_split
+        )
+        sums_shape = jax.eval_shape(train_step, state, batch_shape, state.rng)[1]
+        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape)
+        return jax.lax.fori_loop(0, num_steps, body, (state, zeros))
+
+    return jax.jit(chunk, donate_argnums=0)
+
+
+def make_evaluator(model, task, mesh: Mesh, batch_size: int):
+    """Returns `evaluate(state, split, mask) -> metric sums` over a whole split padded to a multiple of
+    `batch_size`; padding examples have mask 0, so no example is dropped or counted twice."""
+    batch_sharding = sharding.batch_sharded(mesh)
+
+    def evaluate(state, split, mask):
+        variables = {"params": state.params, **state.model_state}
+
+        def body(sums, index):
+            start = index * batch_size
+            batch = jax.tree.map(lambda a: jax.lax.dynamic_slice_in_dim(a, start, batch_size), split)
+            batch_mask = jax.lax.dynamic_slice_in_dim(mask, start, batch_size)
+            batch, batch_mask = jax.lax.with_sharding_constraint((batch, batch_mask), batch_sharding)
+            batch_sums = task.eval_sums(model, variables, batch, batch_mask)
+            return (batch_sums if sums is None else _add(sums, batch_sums)), None
+
+        first, _ = body(None, 0)
+        sums, _ = jax.lax.scan(body, first, jnp.arange(1, mask.shape[0] // batch_size))
+        return sums
+
+    return jax.jit(evaluate)
+
+
+def pad_to_multiple(split: dict, batch_size: int) -> tuple[dict, np.ndarray]:
+    """Host-side: pads every array of `split` with zeros to a multiple of `batch_size`; returns it and the mask."""
+    count = len(split["label"])
+    padded = -(-count // batch_size) * batch_size
+    mask = np.zeros(padded, np.float32)
+    mask[:count] = 1.0
+    pad = lambda a: np.concatenate([a, np.zeros((padded - count, *a.shape[1:]), a.dtype)])  # noqa: E731
+    return {k: pad(v) for k, v in split.items()}, mask

@@ -1,0 +1,26 @@
+"""Task registry. A task owns its loss, metrics, evaluation and decoding; the training loop knows none of them.
+
+A task provides: example_inputs(split), train_loss(model, params, model_state, batch, rng) ->
+(loss, (metric sums, new model state)), eval_sums(model, variables, batch, mask) -> metric sums, and
+summarize(sums) -> {name: float}.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+
+from train.tasks.classification import Classification
+
+TASKS = {"classification": Classification}
+
+
+def build(task_config: Mapping, num_classes: int):
+    fields = dict(task_config)
+    name = fields.pop("name", "classification")
+    if name not in TASKS:
+        raise ValueError(f"Unknown task {name!r}; registered tasks: {sorted(TASKS)}.")
+    cls = TASKS[name]
+    valid = {f.name for f in dataclasses.fields(cls)} - {"num_classes"}
+    unknown = sorted(set(fields) - valid)
+    if unknown:
+        raise ValueError(f"Task {name!r} has no field(s) {unknown}; its fields are {sorted(valid)}.")
+    return cls(num_classes=num_classes, **fields)

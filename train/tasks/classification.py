@@ -1,0 +1,77 @@
+"""Image classification: the losses of the CNN deck's papers, error/accuracy metrics, masked whole-split eval."""
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+LOSSES = ("softmax_cross_entropy", "mse_tanh_targets", "rbf_map")
+
+
+@dataclasses.dataclass(frozen=True)
+class Classification:
+    """Losses:
+      softmax_cross_entropy: outputs are logits (optional label smoothing).
+      mse_tanh_targets: outputs are squashed units trained towards +1 (true class) and -1 (others) with mean
+        squared error (LeCun et al. 1989, section 5); the predicted class is the largest output.
+      rbf_map: outputs are RBF penalties y_i (LeCun et al. 1998, eq. 9):
+        E = y_D + log(exp(-j) + sum_i exp(-y_i)), i.e. the cross-entropy of a softmax over -y plus a "rubbish"
+        class of constant penalty j; the predicted class has the smallest penalty.
+    """
+
+    num_classes: int
+    loss: str = "softmax_cross_entropy"
+    label_smoothing: float = 0.0
+    rbf_j: float = 10.0
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"Unknown classification loss {self.loss!r}; choose one of {list(LOSSES)}.")
+
+    def example_inputs(self, split: dict) -> jax.Array:
+        return split["image"][:1]
+
+    def _loss_and_scores(self, outputs: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Per-example loss (batch,) and class scores (batch, classes), higher = more likely."""
+        one_hot = jax.nn.one_hot(labels, self.num_classes)
+        if self.loss == "softmax_cross_entropy":
+            targets = optax.smooth_labels(one_hot, self.label_smoothing) if self.label_smoothing else one_hot
+            return optax.softmax_cross_entropy(outputs, targets), outputs
+        if self.loss == "mse_tanh_targets":
+            return jnp.mean((outputs - (2.0 * one_hot - 1.0)) ** 2, axis=-1), outputs
+        # rbf_map
+        rubbish = jnp.full(outputs.shape[:-1] + (1,), self.rbf_j, outputs.dtype)
+        logits = -jnp.concatenate([outputs, rubbish], axis=-1)
+        true_penalty = jnp.sum(outputs * one_hot, axis=-1)
+        return true_penalty + jax.nn.logsumexp(logits, axis=-1), -outputs
+
+    def _sums(self, loss, scores, labels, mask) -> dict[str, jax.Array]:
+        correct = (jnp.argmax(scores, axis=-1) == labels).astype(jnp.float32)
+        return {"loss": jnp.sum(loss * mask), "correct": jnp.sum(correct * mask), "count": jnp.sum(mask)}
+
+    def train_loss(self, model: nn.Module, params, model_state, batch, rng):
+        """(mean loss, (metric sums, new model state)) for one training batch."""
+        variables = {"params": params, **model_state}
+        outputs, new_model_state = model.apply(
+            variables, batch["image"], train=True, rngs={"dropout": rng}, mutable=list(model_state)
+        )
+        loss, scores = self._loss_and_scores(outputs, batch["label"])
+        mask = jnp.ones_like(loss)
+        return jnp.mean(loss), (self._sums(loss, scores, batch["label"], mask), dict(new_model_state))
+
+    def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
+        """Metric sums over the examples of `batch` whose mask is 1 (padding examples have mask 0)."""
+        outputs = model.apply(variables, batch["image"], train=False)
+        loss, scores = self._loss_and_scores(outputs, batch["label"])
+        return self._sums(loss, scores, batch["label"], mask)
+
+    @staticmethod
+    def summarize(sums: dict) -> dict[str, float]:
+        count = max(float(sums["count"]), 1.0)
+        accuracy = float(sums["correct"]) / count
+        return {
+            "loss": float(sums["loss"]) / count, "accuracy": accuracy, "error": 1.0 - accuracy,
+            "examples": float(sums["count"]),
+        }
