@@ -10,6 +10,12 @@ penalties; stochastic diagonal Levenberg-Marquardt with mu = 0.02, the curvature
 before each pass, and the global learning rate 5e-4 for the first 2 passes, 2e-4 for the next 3, 1e-4 for the
 next 3, 5e-5 for the next 4 and 1e-5 thereafter. The constant j of eq. 9 is not given in the paper; we use 10.
 
+Named deviation: weights start U(-2.4/sqrt(F), 2.4/sqrt(F)), not the U(-2.4/F, 2.4/F) that Appendix A prints.
+With the printed form every layer shrinks the signal by about 1/sqrt(F): F6 starts at +-0.001, all ten penalties
+at 84.00, and one pass leaves the network at chance (89.7% test error, measured). The sqrt form is the scale of
+LeCun's "Efficient BackProp" (1998) and reaches 3.7% after one pass. `--config.model.initializer=
+lecun_2.4_over_fan_in` restores the printed one.
+
     python launch.py --config=configs/lenet5.py --workdir=runs/lenet5 --config.data.data_dir=../shared/data
 
 Arguments: smoke (a few seconds, for tests).
@@ -21,7 +27,7 @@ from configs import arguments, base
 def get_config(arg: str | None = None):
     args = arguments.parse(arg, smoke=False)
     config = base.base_config()
-    config.model = base.model_config("lenet5")
+    config.model = base.model_config("lenet5", initializer="lecun_2.4_over_sqrt_fan_in")
     config.data.name = "mnist"
     config.data.pad_to = 32
     config.data.pixel_range = (-0.1, 1.175)

@@ -2,7 +2,8 @@
 max-pooling, dropout, softmax cross-entropy, AdamW with a cosine schedule and random translations of up to 2 pixels
 (`models/lenet5.py: LeNet5Modern`). For comparison, the paper's LeNet-5 with distortions reached 0.80%.
 
-    python launch.py --config=configs/lenet5_modern.py --workdir=runs/lenet5_modern --config.data.data_dir=../shared/data
+    python launch.py --config=configs/lenet5_modern.py --workdir=runs/lenet5_modern \
+        --config.data.data_dir=../shared/data
 
 Arguments: smoke (a few seconds, for tests); epochs=<int>.
 """

@@ -8,8 +8,6 @@ import orbax.checkpoint as ocp
 from absl import logging
 
 
-
-
 class _QuietOrbax(std_logging.Filter):
     """Orbax narrates every save at INFO through absl's logger; keep the console for training progress."""
 

@@ -1,0 +1,62 @@
+"""Every config builds, has the shared signature and a smoke shrink; the argument parser's errors."""
+
+import glob
+import importlib
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+from configs import arguments
+
+CONFIG_NAMES = sorted(
+    os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "configs", "*.py"))
+    if os.path.basename(p) not in ("__init__.py", "arguments.py", "base.py")
+)
+
+
+@pytest.mark.parametrize("name", CONFIG_NAMES)
+def test_config_signature_docstring_and_smoke(name):
+    module = importlib.import_module(f"configs.{name}")
+    for word in ("python launch.py", "%", "smoke"):
+        assert word in module.__doc__, f"configs/{name}.py docstring lacks {word!r}"
+    full, smoke = module.get_config(), module.get_config("smoke")
+    assert full.train_epochs > smoke.train_epochs and smoke.data.num_train > 0
+    assert full.model.name and full.data.name and dict(full.reference)
+
+
+def test_argument_parser():
+    args = arguments.parse("smoke,epochs=5,lr=0.5", smoke=False, epochs=80, lr=0.1)
+    assert args.smoke is True and args.epochs == 5 and args.lr == 0.5
+    with pytest.raises(ValueError, match=r"Unknown config argument 'epoch'.*valid: \['epochs', 'smoke'\]"):
+        arguments.parse("epoch=5", smoke=False, epochs=80)
+    with pytest.raises(ValueError, match="'epochs' expects int; got 'five'"):
+        arguments.parse("epochs=five", epochs=80)
+    with pytest.raises(ValueError, match="needs a value"):
+        arguments.parse("epochs", epochs=80)
+
+
+def _launch(*flags, workdir):
+    return subprocess.run(
+        [sys.executable, os.path.join(REPO, "launch.py"), f"--workdir={workdir}", *flags],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )
+
+
+def test_launch_rejects_a_misspelled_override(tmp_path):
+    result = _launch("--config=configs/lecun1989.py:smoke", "--config.optimizer.momentm=0.9",
+                     workdir=tmp_path)
+    assert result.returncode != 0
+    assert "momentm" in result.stderr and "momentum" in result.stderr  # names the field and the close match
+
+
+def test_launch_smoke_with_override_writes_results(tmp_path):
+    result = _launch("--config=configs/lecun1989.py:smoke", "--config.schedule.learning_rate=0.05",
+                     workdir=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Final results beside the paper's" in result.stderr
+    for name in ("metrics.jsonl", "config.json", "summary.json"):
+        assert os.path.exists(tmp_path / name)
+    assert glob.glob(str(tmp_path / "tensorboard" / "events.out.tfevents.*"))

@@ -1,0 +1,132 @@
+"""The trainer end to end on tiny configs: smoke runs, exact resume, device-count invariance, determinism,
+the NaN guard, corrupt checkpoints, and whole-split evaluation."""
+
+import glob
+import importlib
+import json
+import os
+import shutil
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+import train
+from train import checkpointing
+
+
+def _config(name="lecun1989_modern", arg="smoke", **overrides):
+    config = importlib.import_module(f"configs.{name}").get_config(arg)
+    for dotted, value in overrides.items():
+        node = config
+        *path, leaf = dotted.split(".")
+        for part in path:
+            node = node[part]
+        node[leaf] = value
+    return config
+
+
+def _final_params(workdir):
+    directory = os.path.join(workdir, "checkpoints")
+    step = max(int(d) for d in os.listdir(directory) if d.isdigit())
+    restored = ocp.StandardCheckpointer().restore(os.path.join(directory, str(step), "default"))
+    return step, jax.tree.map(np.asarray, restored["params"])
+
+
+@pytest.mark.parametrize("name", ["lecun1989", "lecun1989_modern", "lenet5", "lenet5_modern", "mlp"])
+def test_smoke_run_of_every_config(name, tmp_path, data_dir):
+    config = _config(name, "smoke", **{"data.data_dir": data_dir})
+    final = train.train_and_evaluate(config, str(tmp_path))
+    assert np.isfinite(final["training/loss"]) and 0.0 <= final["test/error"] <= 1.0
+    records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+    assert records[-1]["step"] == final["step"] and "test/error" in records[-1]
+    summary = json.load(open(tmp_path / "summary.json"))
+    assert summary["final"]["test/error"] == final["test/error"]
+    assert json.load(open(tmp_path / "config.json"))["model"]["name"] == config.model.name
+
+
+def test_training_reduces_the_loss(tmp_path):
+    config = _config("lecun1989_modern", "smoke", train_epochs=6.0, log_every_epochs=1.0)
+    train.train_and_evaluate(config, str(tmp_path))
+    losses = [r["training/loss"] for r in map(json.loads, open(tmp_path / "metrics.jsonl"))
+              if "training/loss" in r]
+    assert losses[-1] < 0.7 * losses[0]
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_killed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, monkeypatch):
+    overrides = {"train_epochs": 3.0, "checkpoint_every_epochs": 1.0, "log_every_steps": 3}
+    uninterrupted = train.train_and_evaluate(_config(**overrides), str(tmp_path / "a"))
+
+    save = checkpointing.Checkpointer.save
+
+    def save_then_die(self, step, state):
+        save(self, step, state)
+        if step == 16:  # the end of epoch 2 (8 steps per epoch): die right after this checkpoint
+            self.wait()
+            raise _Killed
+
+    monkeypatch.setattr(checkpointing.Checkpointer, "save", save_then_die)
+    with pytest.raises(_Killed):
+        train.train_and_evaluate(_config(**overrides), str(tmp_path / "b"))
+    monkeypatch.setattr(checkpointing.Checkpointer, "save", save)
+    resumed = train.train_and_evaluate(_config(**overrides), str(tmp_path / "b"))
+
+    assert resumed["test/loss"] == uninterrupted["test/loss"]
+    (step_a, params_a), (step_b, params_b) = _final_params(tmp_path / "a"), _final_params(tmp_path / "b")
+    assert step_a == step_b == 24
+    jax.tree.map(np.testing.assert_array_equal, params_a, params_b)
+
+
+def test_one_and_four_devices_give_the_same_losses(tmp_path):
+    assert jax.device_count() == 4
+    one = train.train_and_evaluate(_config(num_devices=1), str(tmp_path / "one"))
+    four = train.train_and_evaluate(_config(num_devices=4), str(tmp_path / "four"))
+    for key in ("training/loss", "test/loss", "train/loss"):
+        np.testing.assert_allclose(one[key], four[key], rtol=2e-5)
+
+
+def test_same_seed_same_result_other_seed_other_result(tmp_path):
+    first = train.train_and_evaluate(_config(), str(tmp_path / "1"))
+    again = train.train_and_evaluate(_config(), str(tmp_path / "2"))
+    other = train.train_and_evaluate(_config(seed=1), str(tmp_path / "3"))
+    assert first["test/loss"] == again["test/loss"] and first["training/loss"] == again["training/loss"]
+    assert first["test/loss"] != other["test/loss"]
+
+
+def test_non_finite_loss_stops_with_a_clear_message(tmp_path):
+    config = _config(**{"schedule.learning_rate": 1e30, "schedule.warmup_epochs": 0.0})
+    with pytest.raises(train.NonFiniteLossError, match=r"Training loss became (nan|inf) between steps"):
+        train.train_and_evaluate(config, str(tmp_path))
+
+
+def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, caplog):
+    overrides = {"train_epochs": 2.0, "checkpoint_every_epochs": 1.0}
+    reference = train.train_and_evaluate(_config(**overrides), str(tmp_path / "ref"))
+    workdir = tmp_path / "run"
+    train.train_and_evaluate(_config(**overrides), str(workdir))
+    for path in glob.glob(str(workdir / "checkpoints" / "16" / "**" / "*"), recursive=True):
+        if os.path.isfile(path):
+            with open(path, "wb") as f:
+                f.write(b"garbage")
+    shutil.rmtree(workdir / "summary.json", ignore_errors=True)
+    resumed = train.train_and_evaluate(_config(**overrides), str(workdir))
+    assert "Checkpoint at step 16" in caplog.text and "cannot be restored" in caplog.text
+    assert os.path.isdir(workdir / "corrupt_checkpoints" / "16")
+    assert resumed["test/loss"] == reference["test/loss"]  # epoch 2 retrained from the epoch-1 checkpoint
+
+
+def test_evaluation_counts_every_example_once(tmp_path):
+    config = _config(**{"data.num_eval": 203, "eval_batch_size": 100})
+    final = train.train_and_evaluate(config, str(tmp_path))
+    assert final["test/examples"] == 203
+    assert final["train/examples"] == 256
+
+
+def test_batch_that_does_not_divide_over_devices_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="batch_size=30 is a global batch and must divide evenly over the 4"):
+        train.train_and_evaluate(_config(batch_size=30, num_devices=4), str(tmp_path))
