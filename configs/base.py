@@ -72,3 +72,17 @@ def shrink_for_smoke(config: ml_collections.ConfigDict, num_train: int = 256) ->
         config.schedule.boundaries_steps = ()
         count = len(config.schedule.boundaries_epochs)  # spread evenly over the 2 smoke epochs
         config.schedule.boundaries_epochs = tuple(2.0 * (i + 1) / (count + 1) for i in range(count))
+
+
+def use_modern_recipe(
+    config: ml_collections.ConfigDict, learning_rate: float, max_translation: int, warmup_epochs: float
+) -> None:
+    """What the "modern" variants change besides the model: softmax cross-entropy, AdamW (weight decay 1e-4)
+    with linear warmup and cosine decay, and random translations of up to `max_translation` pixels."""
+    config.task.loss = "softmax_cross_entropy"
+    config.optimizer.name = "adamw"
+    config.optimizer.weight_decay = 1e-4
+    config.schedule.name = "cosine"
+    config.schedule.learning_rate = learning_rate
+    config.schedule.warmup_epochs = warmup_epochs
+    config.data.augment.max_translation = max_translation

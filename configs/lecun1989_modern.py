@@ -19,14 +19,8 @@ def get_config(arg: str | None = None):
     config.model = base.model_config("lecun1989_modern")
     config.data.name = "usps"
     config.data.pixel_range = (-1.0, 1.0)
-    config.data.augment.max_translation = 1
     config.data.eval_splits = ("test", "train")
-    config.task.loss = "softmax_cross_entropy"
-    config.optimizer.name = "adamw"
-    config.optimizer.weight_decay = 1e-4
-    config.schedule.name = "cosine"
-    config.schedule.learning_rate = 3e-3
-    config.schedule.warmup_epochs = 2.0
+    base.use_modern_recipe(config, learning_rate=3e-3, max_translation=1, warmup_epochs=2.0)
     config.batch_size = 32
     config.train_epochs = float(args.epochs)
     config.log_every_epochs = 10.0

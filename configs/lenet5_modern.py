@@ -18,13 +18,7 @@ def get_config(arg: str | None = None):
     config.data.name = "mnist"
     config.data.pad_to = 32
     config.data.pixel_range = (-0.1, 1.175)
-    config.data.augment.max_translation = 2
-    config.task.loss = "softmax_cross_entropy"
-    config.optimizer.name = "adamw"
-    config.optimizer.weight_decay = 1e-4
-    config.schedule.name = "cosine"
-    config.schedule.learning_rate = 2e-3
-    config.schedule.warmup_epochs = 1.0
+    base.use_modern_recipe(config, learning_rate=2e-3, max_translation=2, warmup_epochs=1.0)
     config.batch_size = 128
     config.train_epochs = float(args.epochs)
     config.reference = {"test/error": 0.0080}  # LeNet-5 with distortions (section III.C.1)
