@@ -9,13 +9,14 @@ import models
 
 
 def model_config(name: str, **overrides) -> ml_collections.ConfigDict:
-    """`name` plus every attribute of the registered module with its default, then `overrides`."""
-    if name not in models.MODELS:
-        raise ValueError(f"Unknown model {name!r}; registered models: {sorted(models.MODELS)}.")
+    """The registered model behind `name` (a model or a named variant) plus every attribute of its module with
+    its default (or the variant's value), then `overrides`."""
+    name, variant_fields = models.resolve(name)
     fields = {
         f.name: f.default for f in dataclasses.fields(models.MODELS[name])
         if f.init and f.name not in ("parent", "name") and f.default is not dataclasses.MISSING
     }
+    fields.update(variant_fields)
     unknown = sorted(set(overrides) - set(fields))
     if unknown:
         raise ValueError(f"Model {name!r} has no field(s) {unknown}; its fields are {sorted(fields)}.")
@@ -41,7 +42,8 @@ def base_config() -> ml_collections.ConfigDict:
 
     config.data = ml_collections.ConfigDict(dict(
         name="", source="files", data_dir="", pixel_range=(0.0, 1.0), pad_to=0,
-        augment=dict(max_translation=0), eval_splits=("test",), num_train=0, num_eval=0,
+        augment=dict(max_translation=0, horizontal_flip=False), eval_splits=("test",), num_train=0, num_eval=0,
+        held_out=0, standardize="",
     ))
     config.task = ml_collections.ConfigDict(dict(
         name="classification", loss="softmax_cross_entropy", label_smoothing=0.0, rbf_j=10.0,
@@ -70,7 +72,7 @@ def shrink_for_smoke(config: ml_collections.ConfigDict, num_train: int = 256) ->
     config.schedule.warmup_steps, config.schedule.warmup_epochs = 0, 0.0
     if config.schedule.name == "step":
         config.schedule.boundaries_steps = ()
-        count = len(config.schedule.boundaries_epochs)  # spread evenly over the 2 smoke epochs
+        count = len(config.schedule["values"]) - 1  # spread evenly over the 2 smoke epochs
         config.schedule.boundaries_epochs = tuple(2.0 * (i + 1) / (count + 1) for i in range(count))
 
 

@@ -29,18 +29,43 @@ def random_translation(max_shift: int, background: float) -> Callable[[Batch, ja
     return augment
 
 
+def random_horizontal_flip(batch: Batch, rng: jax.Array) -> Batch:
+    """Mirrors each image left-right with probability 1/2 (Krizhevsky et al. 2012, section 4.1; He et al. 2016,
+    section 4.2)."""
+    flip = jax.random.bernoulli(rng, 0.5, (batch["image"].shape[0], 1, 1, 1))
+    return {**batch, "image": jnp.where(flip, batch["image"][:, :, ::-1], batch["image"])}
+
+
 def identity(batch: Batch, rng: jax.Array) -> Batch:
     del rng
     return batch
 
 
 def build(augment_config: Mapping, background: float) -> Callable[[Batch, jax.Array], Batch]:
-    """One augmentation function from config; unknown fields are an error naming the known ones."""
-    known = {"max_translation"}
+    """One augmentation function from config; unknown fields are an error naming the known ones.
+
+    max_translation: N > 0 shifts by up to N pixels, filling with background; for CIFAR-10 this is He et al.'s
+    "4 pixels are padded on each side, and a 32x32 crop is randomly sampled from the padded image".
+    horizontal_flip: mirror half of the images.
+    """
+    known = {"max_translation", "horizontal_flip"}
     unknown = sorted(set(augment_config) - known)
     if unknown:
         raise ValueError(f"Unknown augmentation field(s) {unknown}; known: {sorted(known)}.")
+    steps = []
     max_shift = int(augment_config.get("max_translation", 0))
     if max_shift > 0:
-        return random_translation(max_shift, background)
-    return identity
+        steps.append(random_translation(max_shift, background))
+    if augment_config.get("horizontal_flip", False):
+        steps.append(random_horizontal_flip)
+    if not steps:
+        return identity
+    if len(steps) == 1:
+        return steps[0]
+
+    def augment(batch: Batch, rng: jax.Array) -> Batch:
+        for step, step_rng in zip(steps, jax.random.split(rng, len(steps)), strict=True):
+            batch = step(batch, step_rng)
+        return batch
+
+    return augment

@@ -37,9 +37,10 @@ def to_pixel_range(
 
     LeCun et al. 1989 scale USPS to [-1, 1]; LeCun et al. 1998 (II.B) centre the 28x28 MNIST images in a 32x32
     field and map "the background level (white) to -0.1 and the foreground (black) to 1.175", which makes the
-    mean roughly 0 and the variance roughly 1. Returns (N, H, W, 1) float32.
+    mean roughly 0 and the variance roughly 1. uint8 images are read as value / 255. Returns (N, H, W, C) float32.
     """
-    images = np.asarray(images, np.float32)
+    images = np.asarray(images)
+    images = images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images.astype(np.float32)
     if images.ndim == 3:
         images = images[..., None]
     if pad_to:
@@ -51,3 +52,28 @@ def to_pixel_range(
             images, ((0, 0), (top, pad_to - height - top), (left, pad_to - width - left), (0, 0))
         )
     return background + images * (foreground - background)
+
+
+STANDARDIZATIONS = ("", "per_pixel_mean", "per_channel")
+
+
+def standardize(train: np.ndarray, others: list[np.ndarray], how: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Normalises with statistics of the training images only, applied to every split.
+
+    per_pixel_mean: subtract the mean training image (He et al. 2016, section 4.2: "the per-pixel mean
+    subtracted"; Krizhevsky et al. 2012, section 2). per_channel: subtract the per-channel mean and divide by the
+    per-channel standard deviation (the usual modern recipe).
+    """
+    if how not in STANDARDIZATIONS:
+        raise ValueError(f"Unknown standardization {how!r}; choose one of {list(STANDARDIZATIONS)}.")
+    if not how:
+        return train, others
+    if how == "per_pixel_mean":
+        mean, std = train.mean(axis=0, dtype=np.float64), np.float64(1.0)
+    else:
+        channels = train.reshape(-1, train.shape[-1])
+        mean = channels.mean(axis=0, dtype=np.float64)
+        std = np.sqrt(np.square(channels).mean(axis=0, dtype=np.float64) - mean**2)
+    mean, std = mean.astype(np.float32), std.astype(np.float32)  # float32 arithmetic on the large arrays
+    apply = lambda x: (x - mean) / std  # noqa: E731
+    return apply(train), [apply(x) for x in others]

@@ -6,7 +6,7 @@ from importlib import resources
 
 import numpy as np
 
-from input_pipeline import idx_files, tfds_source
+from input_pipeline import cifar10_files, idx_files, tfds_source
 
 DATA_DIR_ENV = "JAX_CLASSICS_DATA_DIR"
 
@@ -28,6 +28,7 @@ DATASETS = {
         num_classes=10, tfds_name="mnist", idx_subdirs=("mnist", "MNIST"),
         how_to_get="the four MNIST IDX .gz files (train-images-idx3-ubyte.gz, ...)",
     ),
+    "cifar10": DatasetInfo(num_classes=10, tfds_name="cifar10", how_to_get=cifar10_files.HOW_TO_GET),
     "fashion_mnist": DatasetInfo(
         num_classes=10, tfds_name="fashion_mnist", idx_subdirs=("fashion_mnist", "fashion-mnist"),
         system_dirs=("/usr/share/datasets/fashion-mnist",),
@@ -57,7 +58,8 @@ def _idx_directory(name: str, info: DatasetInfo, directory: str) -> str:
 
 
 def load_raw(name: str, source: str, directory: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{"train": (images in [0, 1], labels), "test": (...)} for dataset `name`."""
+    """{"train": (images, labels), "test": (...), ...} for dataset `name`; images are uint8 in [0, 255] or float
+    in [0, 1], (N, H, W) or (N, H, W, C). CIFAR-10 adds "test_exact" (see `cifar10_files`)."""
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}; available datasets: {sorted(DATASETS)}.")
     if source not in SOURCES:
@@ -71,5 +73,14 @@ def load_raw(name: str, source: str, directory: str) -> dict[str, tuple[np.ndarr
         with resources.files("input_pipeline").joinpath("data", info.embedded_file).open("rb") as f:
             arrays = dict(np.load(f))
         return {s: (arrays[f"x_{s}"], arrays[f"y_{s}"].astype(np.int32)) for s in ("train", "test")}
+    if name == "cifar10":
+        path = cifar10_files.find(directory) if directory else None
+        if path is None:
+            raise FileNotFoundError(
+                f"Dataset 'cifar10': nothing found in {directory or 'no data directory (none given)'}. Put "
+                f"{info.how_to_get} in <data_dir>/cifar10/ and pass --config.data.data_dir=<data_dir> or set "
+                f"${DATA_DIR_ENV}; or use --config.data.source=tfds where TensorFlow Datasets is installed."
+            )
+        return cifar10_files.load(path)
     idx_dir = _idx_directory(name, info, directory)
     return {s: idx_files.load_split(idx_dir, s) for s in ("train", "test")}

@@ -1,13 +1,17 @@
-"""Model registry: an explicit `name -> linen Module class` table and one `build(model_config)`."""
+"""Model registry: an explicit `name -> linen Module class` table, named variants of those classes (a depth, a
+configuration), and one `build(model_config)`."""
 
 import dataclasses
 from collections.abc import Mapping
 
 import flax.linen as nn
 
+from models.alexnet import AlexNet, FourLayerCNN
 from models.lecun1989 import LeCun1989, LeCun1989Modern
 from models.lenet5 import LeNet5, LeNet5Modern
 from models.mlp import MLP
+from models.resnet import IMAGENET_DEPTHS, CifarResNet, ResNet
+from models.vgg import VGG
 
 MODELS: dict[str, type[nn.Module]] = {
     "lecun1989": LeCun1989,
@@ -15,7 +19,32 @@ MODELS: dict[str, type[nn.Module]] = {
     "lenet5": LeNet5,
     "lenet5_modern": LeNet5Modern,
     "mlp": MLP,
+    "alexnet": AlexNet,
+    "four_layer_cnn": FourLayerCNN,
+    "vgg": VGG,
+    "resnet": ResNet,
+    "cifar_resnet": CifarResNet,
 }
+
+# Named variants: name -> (registered model, field values). `configs.base.model_config("resnet56")` expands one
+# into the model's name and all its fields, so a config always records exactly what was built.
+VARIANTS: dict[str, tuple[str, dict]] = {
+    **{f"vgg{depth}{suffix}": ("vgg", {"configuration": c}) for depth, suffix, c in (
+        (11, "", "A"), (11, "_lrn", "A-LRN"), (13, "", "B"), (16, "_1x1", "C"), (16, "", "D"), (19, "", "E"))},
+    **{f"{kind}{depth}": ("resnet", {"depth": depth, "shortcuts": kind == "resnet"})
+       for depth in IMAGENET_DEPTHS for kind in ("resnet", "plain")},
+    **{f"cifar_{kind}{depth}": ("cifar_resnet", {"depth": depth, "shortcuts": kind == "resnet"})
+       for depth in (20, 32, 44, 56, 110, 1202) for kind in ("resnet", "plain")},
+}
+
+
+def resolve(name: str) -> tuple[str, dict]:
+    """(registered model name, variant field values) for a model or variant name; a clear error otherwise."""
+    if name in MODELS:
+        return name, {}
+    if name in VARIANTS:
+        return VARIANTS[name]
+    raise ValueError(f"Unknown model {name!r}; registered models: {sorted(MODELS)}; variants: {sorted(VARIANTS)}.")
 
 
 def _hashable(value):
@@ -28,9 +57,8 @@ def _hashable(value):
 def build(model_config: Mapping) -> nn.Module:
     """Instantiates `model_config.name` with the remaining fields as module attributes."""
     fields = dict(model_config)
-    name = fields.pop("name", None)
-    if name not in MODELS:
-        raise ValueError(f"Unknown model {name!r}; registered models: {sorted(MODELS)}.")
+    name, variant_fields = resolve(fields.pop("name", None))
+    fields = {**variant_fields, **fields}
     cls = MODELS[name]
     valid = {f.name for f in dataclasses.fields(cls) if f.init and f.name not in ("parent", "name")}
     unknown = sorted(set(fields) - valid)

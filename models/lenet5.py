@@ -11,6 +11,7 @@ import numpy as np
 
 from models.layers import (
     ConnectionTableConv,
+    Conv,
     EuclideanRBF,
     TrainableSubsampling,
     get_activation,
@@ -119,11 +120,11 @@ class LeNet5Modern(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         init = nn.initializers.he_normal()
-        x = nn.max_pool(nn.relu(nn.Conv(6, (5, 5), padding="VALID", kernel_init=init, name="C1")(x)),
+        x = nn.max_pool(nn.relu(Conv(6, (5, 5), padding="VALID", kernel_init=init, name="C1")(x)),
                         (2, 2), (2, 2))
-        x = nn.max_pool(nn.relu(nn.Conv(16, (5, 5), padding="VALID", kernel_init=init, name="C3")(x)),
+        x = nn.max_pool(nn.relu(Conv(16, (5, 5), padding="VALID", kernel_init=init, name="C3")(x)),
                         (2, 2), (2, 2))
-        x = nn.relu(nn.Conv(120, (5, 5), padding="VALID", kernel_init=init, name="C5")(x))
+        x = nn.relu(Conv(120, (5, 5), padding="VALID", kernel_init=init, name="C5")(x))
         x = nn.relu(nn.Dense(84, kernel_init=init, name="F6")(x.reshape(x.shape[0], -1)))
         x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
         return nn.Dense(self.num_classes, name="output")(x)

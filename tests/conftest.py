@@ -20,3 +20,12 @@ def data_dir() -> str:
     if not os.path.exists(os.path.join(directory, "mnist", "train-images-idx3-ubyte.gz")):
         pytest.skip(f"MNIST IDX files not found under {directory}; set JAX_CLASSICS_DATA_DIR.")
     return directory
+
+
+@pytest.fixture(scope="session")
+def cifar_dir() -> str:
+    """The data directory holding cifar10/cifar10.npz (the shared offline copy)."""
+    directory = os.environ.get("JAX_CLASSICS_DATA_DIR") or SHARED_DATA
+    if not os.path.exists(os.path.join(directory, "cifar10", "cifar10.npz")):
+        pytest.skip(f"CIFAR-10 not found under {directory}/cifar10; set JAX_CLASSICS_DATA_DIR.")
+    return directory

@@ -73,7 +73,7 @@ def test_corrupt_idx_file_is_a_clear_error(tmp_path):
 
 
 def test_unknown_names_list_the_choices():
-    with pytest.raises(ValueError, match=r"Unknown dataset 'mnsit'; available datasets: \['fashion_mnist', "):
+    with pytest.raises(ValueError, match=r"Unknown dataset 'mnsit'; available datasets: \['cifar10', "):
         input_pipeline.get_data({"name": "mnsit"})
     with pytest.raises(ValueError, match="Unknown data source 'hub'; choose one of"):
         input_pipeline.get_data({"name": "usps", "source": "hub"})
@@ -105,3 +105,64 @@ def test_tfds_source_when_available():
     with tfds.testing.mock_data(num_examples=12):
         data = input_pipeline.get_data({"name": "mnist", "source": "tfds"})
     assert data.train["image"].shape == (12, 28, 28, 1)
+
+
+def test_cifar10_pickle_layout_equals_the_archive(cifar_dir, tmp_path):
+    # The "python version" layout users download, written by the shared folder's own make_batches.py.
+    import subprocess
+    import sys
+
+    from input_pipeline import cifar10_files
+
+    out = tmp_path / "cifar-10-batches-py"
+    script = os.path.join(cifar_dir, "cifar10", "make_batches.py")
+    subprocess.run([sys.executable, script, str(out)], check=True, capture_output=True)
+    from_pickles = cifar10_files.load(cifar10_files.find(str(tmp_path)))
+    from_archive = cifar10_files.load(cifar10_files.find(cifar_dir))
+    for split in ("train", "test"):
+        np.testing.assert_array_equal(from_pickles[split][0], from_archive[split][0])
+        np.testing.assert_array_equal(from_pickles[split][1], from_archive[split][1])
+    assert from_pickles["train"][0].shape == (50_000, 32, 32, 3)
+    assert len(from_archive["test_exact"][1]) == 1_000  # only test images 0-999 are byte-exact here
+    assert len(from_pickles["test_exact"][1]) == 10_000  # the original pickles are all exact
+
+    os.remove(out / "data_batch_3")
+    with pytest.raises(FileNotFoundError, match=r"lacks the train split file\(s\) \['data_batch_3'\]"):
+        cifar10_files.load(str(out))
+    os.rename(out / "data_batch_1", out / "data_batch_3")
+    with open(out / "data_batch_1", "wb") as f:
+        f.write(b"not a pickle")
+    with pytest.raises(ValueError, match="Cannot read the CIFAR-10 batch .*data_batch_1"):
+        cifar10_files.load(str(out))
+
+
+def test_cifar10_without_files_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"Dataset 'cifar10': nothing found in .*cifar-10-batches-py"):
+        input_pipeline.get_data({"name": "cifar10", "data_dir": str(tmp_path)})
+
+
+def test_held_out_split_and_standardization():
+    data = input_pipeline.get_data({
+        "name": "usps", "held_out": 1000, "standardize": "per_channel", "eval_splits": ("held_out", "test"),
+    })
+    raw = input_pipeline.get_data({"name": "usps", "eval_splits": ("train",)})
+    assert data.num_train == 6291 and len(data.eval_splits["held_out"]["label"]) == 1000
+    np.testing.assert_array_equal(data.eval_splits["held_out"]["label"], raw.train["label"][-1000:])
+    # Training statistics only: the training split is standardised exactly, the others with the same map.
+    assert abs(data.train["image"].mean()) < 1e-4 and abs(data.train["image"].std() - 1.0) < 1e-3
+    scale = raw.train["image"][:6291].std()
+    expected = (raw.train["image"][-1000:] - raw.train["image"][:6291].mean()) / scale
+    np.testing.assert_allclose(data.eval_splits["held_out"]["image"], expected, atol=1e-4)
+    pixel_mean = input_pipeline.get_data({"name": "usps", "standardize": "per_pixel_mean"})
+    np.testing.assert_allclose(pixel_mean.train["image"].mean(axis=0), 0.0, atol=1e-5)
+    with pytest.raises(ValueError, match="Unknown standardization 'zca'"):
+        input_pipeline.get_data({"name": "usps", "standardize": "zca"})
+
+
+def test_horizontal_flip_mirrors_about_half_of_the_images():
+    images = jnp.broadcast_to(jnp.arange(8.0).reshape(1, 1, 8, 1), (200, 4, 8, 1))
+    flip = augment.build({"horizontal_flip": True}, background=0.0)
+    out = flip({"image": images, "label": jnp.zeros(200)}, jax.random.PRNGKey(0))["image"]
+    mirrored = np.all(np.asarray(out) == np.asarray(images[:, :, ::-1]), axis=(1, 2, 3))
+    unchanged = np.all(np.asarray(out) == np.asarray(images), axis=(1, 2, 3))
+    assert np.all(mirrored ^ unchanged) and 70 < mirrored.sum() < 130

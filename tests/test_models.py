@@ -6,27 +6,66 @@ import numpy as np
 import pytest
 from flax import traverse_util
 
+import configs.base
 import models
 from models.layers import ConnectionTableConv, EuclideanRBF, TrainableSubsampling, scaled_tanh
 from models.lenet5 import C3_CONNECTIONS, digit_prototypes
 
-INPUT_SHAPES = {
-    "lecun1989": (16, 16, 1), "lecun1989_modern": (16, 16, 1), "lenet5": (32, 32, 1),
-    "lenet5_modern": (32, 32, 1), "mlp": (28, 28, 1),
-}
-# Every registered model needs an exact count here; the paper's where it gives one.
+IMAGENET, CIFAR = (224, 224, 3), (32, 32, 3)
+# name (a registered model or a named variant) -> (input shape, exact parameter count, number of classes).
+# Every registered model and every variant needs an entry; the paper's count where it gives one exactly.
 PARAMETER_COUNTS = {
-    "lecun1989": 9_760,  # LeCun et al. 1989, section 5
-    "lenet5": 60_000,  # LeCun et al. 1998, section II.B ("60,000 trainable parameters")
-    "lecun1989_modern": 8_824,  # 312 + 2,412 + 5,790 + 310: per-map instead of per-unit biases
-    "lenet5_modern": 61_706,  # 156 + 2,416 (full C3) + 48,120 + 10,164 + 850
-    "mlp": 238_510,  # 784*300 + 300 + 300*10 + 10
+    "lecun1989": ((16, 16, 1), 9_760, 10),  # LeCun et al. 1989, section 5
+    "lenet5": ((32, 32, 1), 60_000, 10),  # LeCun et al. 1998, section II.B ("60,000 trainable parameters")
+    "lecun1989_modern": ((16, 16, 1), 8_824, 10),  # 312 + 2,412 + 5,790 + 310: per-map instead of per-unit biases
+    "lenet5_modern": ((32, 32, 1), 61_706, 10),  # 156 + 2,416 (full C3) + 48,120 + 10,164 + 850
+    "mlp": ((28, 28, 1), 238_510, 10),  # 784*300 + 300 + 300*10 + 10
+    # Krizhevsky et al. 2012 ("60 million"): conv 34,944 + 307,456 + 885,120 + 663,936 + 442,624 (conv2, 4, 5
+    # split over two GPUs) + FC 37,752,832 + 16,781,312 + 4,097,000.
+    "alexnet": ((227, 227, 3), 60_965_224, 1000),
+    # cuda-convnet layers-80sec: 2,432 + 25,632 + 51,264 + 4*4*64*10 + 10.
+    "four_layer_cnn": (CIFAR, 89_578, 10),
+    # Simonyan & Zisserman 2015, Table 2 (in millions: 133, 133, 133, 134, 138, 144).
+    "vgg": (IMAGENET, 138_357_544, 1000),
+    "vgg11": (IMAGENET, 132_863_336, 1000),
+    "vgg11_lrn": (IMAGENET, 132_863_336, 1000),  # LRN has no parameters
+    "vgg13": (IMAGENET, 133_047_848, 1000),
+    "vgg16_1x1": (IMAGENET, 133_638_952, 1000),
+    "vgg16": (IMAGENET, 138_357_544, 1000),
+    "vgg19": (IMAGENET, 143_667_240, 1000),
+    # He et al. 2016, Table 1 networks (the paper gives FLOPs; these are torchvision's exact counts).
+    "resnet": (IMAGENET, 25_557_032, 1000),
+    "resnet18": (IMAGENET, 11_689_512, 1000),
+    "resnet34": (IMAGENET, 21_797_672, 1000),
+    "resnet50": (IMAGENET, 25_557_032, 1000),
+    "resnet101": (IMAGENET, 44_549_160, 1000),
+    "resnet152": (IMAGENET, 60_192_808, 1000),
+    # Plain ImageNet networks have no projection shortcuts, so they are smaller by exactly those (1x1 convs + BN):
+    # basic: 64*128 + 128*256 + 256*512 = 172,032 weights, 2*(128 + 256 + 512) = 1,792 BN;
+    # bottleneck: 64*256 + 256*512 + 512*1024 + 1024*2048 = 2,768,896 weights, 2*(256 + ... + 2048) = 7,680 BN.
+    "plain18": (IMAGENET, 11_689_512 - 172_032 - 1_792, 1000),
+    "plain34": (IMAGENET, 21_797_672 - 172_032 - 1_792, 1000),
+    "plain50": (IMAGENET, 25_557_032 - 2_768_896 - 7_680, 1000),
+    "plain101": (IMAGENET, 44_549_160 - 2_768_896 - 7_680, 1000),
+    "plain152": (IMAGENET, 60_192_808 - 2_768_896 - 7_680, 1000),
+    # Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M, 19.4M); option A shortcuts have no parameters, so the plain
+    # networks are the same size. `test_cifar_resnet_counts_follow_the_6n_plus_2_formula` derives each.
+    "cifar_resnet": (CIFAR, 269_722, 10),
+    **{f"cifar_{kind}{depth}": (CIFAR, count, 10) for depth, count in (
+        (20, 269_722), (32, 464_154), (44, 658_586), (56, 853_018), (110, 1_727_962), (1202, 19_421_274))
+       for kind in ("resnet", "plain")},
 }
+
+
+def _abstract_variables(name, batch=2):
+    shape = PARAMETER_COUNTS[name][0]
+    model = models.build(configs.base.model_config(name))
+    return model, jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), jnp.zeros((batch, *shape))))
 
 
 def _params(name):
     model = models.build({"name": name})
-    variables = model.init(jax.random.PRNGKey(0), jnp.zeros((2, *INPUT_SHAPES[name])))
+    variables = model.init(jax.random.PRNGKey(0), jnp.zeros((2, *PARAMETER_COUNTS[name][0])))
     return model, variables
 
 
@@ -34,16 +73,37 @@ def _count(tree):
     return sum(x.size for x in jax.tree.leaves(tree))
 
 
-def test_every_registered_model_has_a_pinned_count():
-    assert set(models.MODELS) == set(PARAMETER_COUNTS) == set(INPUT_SHAPES)
+def test_every_registered_model_and_variant_has_a_pinned_count():
+    assert set(models.MODELS) | set(models.VARIANTS) == set(PARAMETER_COUNTS)
 
 
 @pytest.mark.parametrize("name", sorted(PARAMETER_COUNTS))
 def test_parameter_count_and_output_shape(name):
-    model, variables = _params(name)
-    assert _count(variables["params"]) == PARAMETER_COUNTS[name]
-    outputs = model.apply(variables, jnp.zeros((3, *INPUT_SHAPES[name])))
-    assert outputs.shape == (3, 10)
+    # Shapes only (jax.eval_shape): nothing is allocated, so ResNet-1202 and VGG-19 cost no memory here.
+    model, variables = _abstract_variables(name)
+    shape, count, classes = PARAMETER_COUNTS[name]
+    assert _count(variables["params"]) == count
+    if name.endswith("1202"):
+        return  # tracing 1,202 layers again for the output shape costs 10 s; depth 20 checks the same code
+    outputs = jax.eval_shape(lambda v: model.apply(v, jnp.zeros((3, *shape))), variables)
+    assert outputs.shape == (3, classes)
+
+
+def test_cifar_resnet_counts_follow_the_6n_plus_2_formula():
+    # First conv 3*3*3*16 + BN 32; per stage of n blocks, 2 convs of 3x3 with BN; FC 64*10 + 10.
+    def formula(n):
+        count = 3 * 3 * 3 * 16 + 32 + 64 * 10 + 10
+        for c_in, c in ((16, 16), (16, 32), (32, 64)):
+            count += (9 * c_in * c + 2 * c) + (9 * c * c + 2 * c) + (n - 1) * 2 * (9 * c * c + 2 * c)
+        return count
+
+    for depth in (20, 32, 44, 56, 110, 1202):
+        assert PARAMETER_COUNTS[f"cifar_resnet{depth}"][1] == formula((depth - 2) // 6)
+
+
+def test_unknown_model_names_the_choices():
+    with pytest.raises(ValueError, match="registered models.*variants"):
+        models.build({"name": "resnet21"})
 
 
 def test_lecun1989_layer_by_layer():
@@ -128,3 +188,62 @@ def test_unknown_model_and_field_errors_name_the_choices():
         models.build({"name": "lenet6"})
     with pytest.raises(ValueError, match="has no field.*'actvation'.*its fields are"):
         models.build({"name": "lecun1989", "actvation": "relu"})
+
+
+@pytest.mark.parametrize("size,channels,features,kernel,stride,pad", [
+    (12, 3, 8, 5, 1, 2), (9, 4, 6, 3, 2, 1), (10, 1, 12, 5, 2, 0), (8, 8, 8, 1, 2, 0), (7, 2, 3, 3, 2, 2),
+])
+def test_conv2d_gradients_equal_autodiff(size, channels, features, kernel, stride, pad):
+    from models.layers import conv2d
+
+    keys = jax.random.split(jax.random.PRNGKey(0), 2)
+    x = jax.random.normal(keys[0], (3, size, size, channels))
+    w = jax.random.normal(keys[1], (kernel, kernel, channels, features))
+    padding = ((pad, pad), (pad, pad))
+
+    def reference(x, w):
+        return jax.lax.conv_general_dilated(x, w, (stride, stride), padding,
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    def grads(conv):
+        return jax.grad(lambda x, w: jnp.sum(jnp.sin(conv(x, w))), argnums=(0, 1))(x, w)
+
+    ours = grads(lambda x, w: conv2d(x, w, (stride, stride), padding))
+    np.testing.assert_allclose(conv2d(x, w, (stride, stride), padding), reference(x, w), rtol=1e-5, atol=1e-5)
+    for a, b in zip(ours, grads(reference), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_grouped_conv_equals_lax_feature_groups():
+    from models.layers import Conv
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 9, 6))
+    conv = Conv(4, (3, 3), strides=2, padding=1, feature_group_count=2)
+    variables = conv.init(jax.random.PRNGKey(1), x)
+    expected = jax.lax.conv_general_dilated(
+        x, variables["params"]["kernel"], (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        feature_group_count=2,
+    ) + variables["params"]["bias"]
+    np.testing.assert_allclose(conv.apply(variables, x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_local_response_norm_matches_section_3_3():
+    from models.layers.local_response_norm import local_response_norm
+
+    a = jax.random.normal(jax.random.PRNGKey(0), (2, 3, 3, 7)) * 10
+    b = np.asarray(local_response_norm(a, k=2.0, n=5, alpha=1e-2, beta=0.75))
+    a = np.asarray(a)
+    for i in range(7):  # b^i = a^i / (k + alpha sum_{j=max(0,i-n/2)}^{min(N-1,i+n/2)} (a^j)^2)^beta
+        window = np.sum(a[..., max(0, i - 2): min(6, i + 2) + 1] ** 2, axis=-1)
+        np.testing.assert_allclose(b[..., i], a[..., i] / (2.0 + 1e-2 * window) ** 0.75, rtol=1e-5)
+
+
+def test_alexnet_two_gpu_split_and_knobs():
+    def count(**fields):
+        model = models.build(configs.base.model_config("alexnet", **fields))
+        variables = jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), jnp.zeros((1, 227, 227, 3))))
+        return _count(variables["params"]), variables
+
+    assert count(two_gpu=False)[0] == 62_378_344  # conv2, conv4, conv5 see every map
+    assert count(lrn=False, overlapping_pool=False, dropout_rate=0.0, activation="tanh")[0] == 60_965_224
+    assert "conv1_bn" in count(batch_norm=True)[1]["batch_stats"]

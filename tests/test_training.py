@@ -8,10 +8,13 @@ import os
 import shutil
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
+from test_configs import CONFIG_NAMES
 
+import models
 import train
 from train import checkpointing
 
@@ -34,15 +37,18 @@ def _final_params(workdir):
     return step, jax.tree.map(np.asarray, restored["params"])
 
 
-@pytest.mark.parametrize("name", ["lecun1989", "lecun1989_modern", "lenet5", "lenet5_modern", "mlp"])
-def test_smoke_run_of_every_config(name, tmp_path, data_dir):
-    config = _config(name, "smoke", **{"data.data_dir": data_dir})
+@pytest.mark.parametrize("name", CONFIG_NAMES)
+def test_smoke_run_of_every_config(name, tmp_path, request):
+    needs = {"cifar10": "cifar_dir", "usps": None}.get(_config(name).data.name, "data_dir")
+    overrides = {"data.data_dir": request.getfixturevalue(needs)} if needs else {}
+    config = _config(name, "smoke", **overrides)
     final = train.train_and_evaluate(config, str(tmp_path))
-    assert np.isfinite(final["training/loss"]) and 0.0 <= final["test/error"] <= 1.0
+    first_split = config.data.eval_splits[0]
+    assert np.isfinite(final["training/loss"]) and 0.0 <= final[f"{first_split}/error"] <= 1.0
     records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
-    assert records[-1]["step"] == final["step"] and "test/error" in records[-1]
+    assert records[-1]["step"] == final["step"] and f"{first_split}/error" in records[-1]
     summary = json.load(open(tmp_path / "summary.json"))
-    assert summary["final"]["test/error"] == final["test/error"]
+    assert summary["final"][f"{first_split}/error"] == final[f"{first_split}/error"]
     assert json.load(open(tmp_path / "config.json"))["model"]["name"] == config.model.name
 
 
@@ -88,6 +94,30 @@ def test_one_and_four_devices_give_the_same_losses(tmp_path):
     four = train.train_and_evaluate(_config(num_devices=4), str(tmp_path / "four"))
     for key in ("training/loss", "test/loss", "train/loss"):
         np.testing.assert_allclose(one[key], four[key], rtol=2e-5)
+
+
+def test_batchnorm_statistics_are_global_across_devices():
+    # One training-mode forward pass of CIFAR ResNet-20 with the batch split over 4 devices (as the trainer does)
+    # must give the 1-device outputs and running statistics: BatchNorm averages over the global batch. The
+    # examples' scales grow along the batch, so per-device statistics would be far from the global ones.
+    import configs.base
+    from train import sharding
+
+    model = models.build(configs.base.model_config("cifar_resnet20"))
+    images = jax.random.normal(jax.random.PRNGKey(0), (16, 32, 32, 3)) * jnp.arange(16).reshape(16, 1, 1, 1)
+    variables = model.init(jax.random.PRNGKey(1), images[:2])
+
+    def forward(images):
+        return model.apply(variables, images, train=True, mutable=["batch_stats"])
+
+    results = []
+    for devices in (1, 4):
+        mesh = sharding.make_mesh(devices)
+        sharded = jax.device_put(images, sharding.batch_sharded(mesh))
+        results.append(jax.tree.map(np.asarray, jax.jit(forward)(sharded)))
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5), *results)
+    first_mean = results[0][1]["batch_stats"]["ConvNorm_0"]["BatchNorm_0"]["mean"]
+    assert np.abs(first_mean).sum() > 0  # the running statistics moved
 
 
 def test_same_seed_same_result_other_seed_other_result(tmp_path):

@@ -65,10 +65,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     writer = metric_writers.MetricWriter(workdir)
 
     train_split = sharding.put_replicated(data.train, mesh)
-    eval_splits = {}
-    for name, split in data.eval_splits.items():
-        padded, mask = steps.pad_to_multiple(split, config.eval_batch_size)
-        eval_splits[name] = sharding.put_replicated((padded, mask), mesh)
+    eval_data, eval_mask, eval_ranges = steps.stack_eval_splits(data.eval_splits, config.eval_batch_size)
+    eval_data, eval_mask = sharding.put_replicated((eval_data, eval_mask), mesh)
     train_chunk = steps.make_train_chunk(
         model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch
     )
@@ -76,8 +74,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 
     def run_evaluation(step: int) -> dict[str, float]:
         results = {}
-        for name, (split, mask) in eval_splits.items():
-            metrics = task.summarize(jax.device_get(evaluate(state, split, mask)))
+        for name, (first_batch, num_batches) in eval_ranges.items():
+            sums = evaluate(state, eval_data, eval_mask, first_batch, num_batches)
+            metrics = task.summarize(jax.device_get(sums))
             report.eval_line(step, name, metrics)
             results.update({f"{name}/{k}": v for k, v in metrics.items()})
         writer.write(step, results)

@@ -7,6 +7,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
+from concurrent import futures
 
 import jax
 
@@ -16,31 +17,50 @@ def _plain(value):
     return value if math.isfinite(value) else str(value)
 
 
+def _open_tensorboard(logdir: str):
+    # tensorboardX imports torch when torch is installed (seconds), so it is imported off the training thread.
+    from tensorboardX import SummaryWriter
+
+    return SummaryWriter(logdir)
+
+
 class MetricWriter:
+    """Appends every record to metrics.jsonl at once; TensorBoard events are written, in order, by a background
+    thread, so opening TensorBoard never delays training."""
+
     def __init__(self, workdir: str):
         self._active = jax.process_index() == 0
         if not self._active:
             return
         os.makedirs(workdir, exist_ok=True)
         self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")  # noqa: SIM115 (kept open for the run)
-        from tensorboardX import SummaryWriter
-
-        self._tensorboard = SummaryWriter(os.path.join(workdir, "tensorboard"))
+        self._background = futures.ThreadPoolExecutor(1, thread_name_prefix="tensorboard")
+        self._tensorboard = self._background.submit(_open_tensorboard, os.path.join(workdir, "tensorboard"))
+        self._pending = [self._tensorboard]
 
     def write(self, step: int, metrics: Mapping[str, float]) -> None:
         if not self._active:
             return
-        record = {"step": int(step), **{k: _plain(v) for k, v in metrics.items()}}
+        scalars = {k: float(v) for k, v in metrics.items()}
+        record = {"step": int(step), **{k: _plain(v) for k, v in scalars.items()}}
         self._jsonl.write(json.dumps(record) + "\n")
         self._jsonl.flush()
-        for key, value in metrics.items():
-            self._tensorboard.add_scalar(key, float(value), int(step))
-        self._tensorboard.flush()
+        self._pending.append(self._background.submit(self._write_tensorboard, int(step), scalars))
+
+    def _write_tensorboard(self, step: int, scalars: Mapping[str, float]) -> None:
+        writer = self._tensorboard.result()
+        for key, value in scalars.items():
+            writer.add_scalar(key, value, step)
+        writer.flush()
 
     def close(self) -> None:
+        """Waits for the pending TensorBoard writes (re-raising any error of theirs) and closes both files."""
         if self._active:
             self._jsonl.close()
-            self._tensorboard.close()
+            self._pending.append(self._background.submit(lambda: self._tensorboard.result().close()))
+            self._background.shutdown()
+            for pending in self._pending:
+                pending.result()
 
 
 def write_json(workdir: str, filename: str, content: Mapping) -> None:

@@ -38,7 +38,8 @@ class Progress:
             "step %d/%d  %s  %.0f examples/s  ETA %s", step, self.total_steps,
             "  ".join(_format(k, v) for k, v in metrics.items()), examples_per_second, _duration(eta),
         )
-        return {"examples_per_second": examples_per_second}
+        # elapsed_seconds counts from the start of this process's training (a resumed run starts again at 0).
+        return {"examples_per_second": examples_per_second, "elapsed_seconds": now - self._start}
 
     def eval_line(self, step: int, split: str, metrics: Mapping[str, float]) -> None:
         logging.info("step %d  eval %s: %s", step, split,

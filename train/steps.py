@@ -88,33 +88,43 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
 
 
 def make_evaluator(model, task, mesh: Mesh, batch_size: int):
-    """Returns `evaluate(state, split, mask) -> metric sums` over a whole split padded to a multiple of
-    `batch_size`; padding examples have mask 0, so no example is dropped or counted twice."""
+    """Returns `evaluate(state, stacked, mask, first_batch, num_batches) -> metric sums` over the batches
+    `first_batch, ..., first_batch + num_batches - 1` of `stacked` (see `stack_eval_splits`). Padding examples
+    have mask 0, so no example is dropped or counted twice. The batch range is traced, so one compilation
+    serves every split."""
     batch_sharding = sharding.batch_sharded(mesh)
 
-    def evaluate(state, split, mask):
+    def evaluate(state, stacked, mask, first_batch, num_batches):
         variables = {"params": state.params, **state.model_state}
 
-        def body(sums, index):
+        def batch_sums(index):
             start = index * batch_size
-            batch = jax.tree.map(lambda a: jax.lax.dynamic_slice_in_dim(a, start, batch_size), split)
+            batch = jax.tree.map(lambda a: jax.lax.dynamic_slice_in_dim(a, start, batch_size), stacked)
             batch_mask = jax.lax.dynamic_slice_in_dim(mask, start, batch_size)
             batch, batch_mask = jax.lax.with_sharding_constraint((batch, batch_mask), batch_sharding)
-            batch_sums = task.eval_sums(model, variables, batch, batch_mask)
-            return (batch_sums if sums is None else _add(sums, batch_sums)), None
+            return task.eval_sums(model, variables, batch, batch_mask)
 
-        first, _ = body(None, 0)
-        sums, _ = jax.lax.scan(body, first, jnp.arange(1, mask.shape[0] // batch_size))
-        return sums
+        shapes = jax.eval_shape(batch_sums, 0)
+        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+        return jax.lax.fori_loop(
+            first_batch, first_batch + num_batches, lambda i, sums: _add(sums, batch_sums(i)), zeros
+        )
 
     return jax.jit(evaluate)
 
 
-def pad_to_multiple(split: dict, batch_size: int) -> tuple[dict, np.ndarray]:
-    """Host-side: pads every array of `split` with zeros to a multiple of `batch_size`; returns it and the mask."""
-    count = len(split["label"])
-    padded = -(-count // batch_size) * batch_size
-    mask = np.zeros(padded, np.float32)
-    mask[:count] = 1.0
-    pad = lambda a: np.concatenate([a, np.zeros((padded - count, *a.shape[1:]), a.dtype)])  # noqa: E731
-    return {k: pad(v) for k, v in split.items()}, mask
+def stack_eval_splits(splits: dict[str, dict], batch_size: int) -> tuple[dict, np.ndarray, dict]:
+    """Host-side: pads each split with zeros to a multiple of `batch_size` and stacks them all into one set of
+    arrays, so that a single compiled evaluator reads any of them. Returns the arrays, the mask (1 for real
+    examples) and, per split name, its (first batch, number of batches)."""
+    arrays, masks, ranges, first = [], [], {}, 0
+    for name, split in splits.items():
+        count = len(split["label"])
+        num_batches = -(-count // batch_size)
+        pad = num_batches * batch_size - count
+        arrays.append({k: np.concatenate([v, np.zeros((pad, *v.shape[1:]), v.dtype)]) for k, v in split.items()})
+        masks.append(np.concatenate([np.ones(count, np.float32), np.zeros(pad, np.float32)]))
+        ranges[name] = (first, num_batches)
+        first += num_batches
+    stacked = {k: np.concatenate([a[k] for a in arrays]) for k in arrays[0]}
+    return stacked, np.concatenate(masks), ranges

@@ -1,0 +1,47 @@
+"""Krizhevsky et al. 2012, Figure 1: ReLU versus tanh in a four-layer convolutional network on CIFAR-10.
+
+"A four-layer convolutional neural network with ReLUs (solid line) reaches a 25% training error rate on CIFAR-10
+six times faster than an equivalent network with tanh neurons (dashed line). The learning rates for each network
+were chosen independently to make training as fast as possible. No regularization of any kind was employed."
+Target: ReLU reaches 25% training error at least 5x sooner (in epochs) than tanh.
+
+Recipe: `models/alexnet.py: FourLayerCNN` (the paper does not print the network; ours is cuda-convnet's
+three-convolution CIFAR-10 net), all 50,000 training images, per-channel standardisation, no augmentation, no
+weight decay, no dropout; SGD with momentum 0.9, batch 128, a constant learning rate per activation (picked
+from {0.003, 0.01, 0.03}, the fastest for each). The training error is the running error over each epoch
+(`training/error` in metrics.jsonl); `python -m train.reach --workdir=... --metric=training/error --below=0.25`
+prints the epoch at which it first drops below 25%.
+
+    python launch.py --config=configs/alexnet_fig1.py:activation=relu --workdir=runs/fig1_relu \\
+        --config.data.data_dir=../shared/data
+    python launch.py --config=configs/alexnet_fig1.py:activation=tanh --workdir=runs/fig1_tanh ...
+
+Arguments: activation (relu, tanh); learning_rate; epochs; lrn, overlapping_pool (the AlexNet ablations of
+sections 3.3 and 3.4, off and on by default); smoke.
+"""
+
+from configs import arguments, base
+
+
+def get_config(arg: str | None = None):
+    args = arguments.parse(arg, activation="relu", learning_rate=0.0, epochs=40, lrn=False,
+                           overlapping_pool=True, smoke=False)
+    config = base.base_config()
+    config.model = base.model_config(
+        "four_layer_cnn", activation=args.activation, lrn=args.lrn, overlapping_pool=args.overlapping_pool
+    )
+    config.data.name = "cifar10"
+    config.data.standardize = "per_channel"
+    config.data.eval_splits = ("test_exact", "test")
+    config.batch_size = 128
+    config.eval_batch_size = 500
+    config.optimizer.name = "sgd"
+    config.optimizer.momentum = 0.9
+    config.schedule.name = "constant"
+    config.schedule.learning_rate = args.learning_rate or (0.01 if args.activation == "relu" else 0.01)
+    config.train_epochs = float(args.epochs)
+    config.eval_every_epochs = 5.0
+    config.checkpoint_every_epochs = 1.0
+    if args.smoke:
+        base.shrink_for_smoke(config)
+    return config
