@@ -1,7 +1,7 @@
 """CIFAR ResNet-20 training throughput through the real trainer's compiled chunk (gather, augmentation, step),
 batch 128, on random CIFAR-shaped data held on the device; compare with benchmarks/cifar_resnet20_torch.py.
 
-    python benchmarks/cifar_resnet20_jax.py [--steps 20] [--model cifar_resnet20]
+    python benchmarks/cifar_resnet20_jax.py [--steps 20] [--model cifar_resnet20] [--no_compiler_options]
 """
 
 import argparse
@@ -20,7 +20,7 @@ from input_pipeline import augment  # noqa: E402
 from train import optimizers, schedules, sharding, steps, tasks, train_state  # noqa: E402
 
 
-def measure(model_name: str, num_steps: int, batch_size: int) -> float:
+def measure(model_name: str, num_steps: int, batch_size: int, compiler_options: dict) -> float:
     mesh = sharding.make_mesh(1)
     rng = np.random.default_rng(0)
     num_examples = batch_size * (num_steps + 2)
@@ -36,7 +36,7 @@ def measure(model_name: str, num_steps: int, batch_size: int) -> float:
     train_split = sharding.put_replicated(data, mesh)
     chunk = steps.make_train_chunk(
         model, task, optimizer, augment.build({"max_translation": 4, "horizontal_flip": True}, 0.0), mesh,
-        batch_size, num_examples // batch_size,
+        batch_size, num_examples // batch_size, compiler_options,
     )
     state, sums = chunk(state, train_split, 2)  # compile and warm up
     jax.block_until_ready(sums)
@@ -51,10 +51,13 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch_size", type=int, default=128)
     parser.add_argument("--model", default="cifar_resnet20")
+    parser.add_argument("--no_compiler_options", action="store_true",
+                        help="compile without configs.base.CPU_CONV_NET_OPTIONS (what the CIFAR configs use)")
     args = parser.parse_args()
-    rate = measure(args.model, args.steps, args.batch_size)
-    print(f"jax {jax.__version__}: {args.model} training in the trainer's compiled loop, batch {args.batch_size}: "
-          f"{rate:.0f} examples/s")
+    options = {} if args.no_compiler_options else base.CPU_CONV_NET_OPTIONS
+    rate = measure(args.model, args.steps, args.batch_size, options)
+    print(f"jax {jax.__version__}: {args.model} training in the trainer's compiled loop, batch {args.batch_size}, "
+          f"compiler options {options}: {rate:.0f} examples/s")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ def base_config() -> ml_collections.ConfigDict:
         end_learning_rate=0.0, warmup_steps=0, warmup_epochs=0.0,
     ))
     config.reference = ml_collections.ConfigDict()  # the paper's figures, printed beside ours at the end
+    # XLA options for compiling the training loop and the evaluation (per model: see `train.steps.jit_with_options`).
+    config.compiler_options = ml_collections.ConfigDict()
     return config
 
 
@@ -74,6 +76,16 @@ def shrink_for_smoke(config: ml_collections.ConfigDict, num_train: int = 256) ->
         config.schedule.boundaries_steps = ()
         count = len(config.schedule["values"]) - 1  # spread evenly over the 2 smoke epochs
         config.schedule.boundaries_epochs = tuple(2.0 * (i + 1) / (count + 1) for i in range(count))
+
+
+# XLA:CPU's YNNPACK fusion of dots, elementwise ops and reductions (in XLA_FLAGS: --xla_cpu_experimental_ynn_
+# fusion_type=dot,eltwise,reduce). CIFAR ResNet-20 trains faster with it on a 2-core CPU (see README, Speed);
+# ../shared/CPU-PERF-NOTES.md measured it slowing ViT and the Transformer, so convolutional configs opt in.
+CPU_CONV_NET_OPTIONS = {
+    "xla_cpu_experimental_ynn_fusion_type": ",".join(
+        f"LIBRARY_FUSION_TYPE_{kind}" for kind in ("DOT", "ELTWISE", "REDUCE")
+    ),
+}
 
 
 def use_modern_recipe(

@@ -160,3 +160,26 @@ def test_evaluation_counts_every_example_once(tmp_path):
 def test_batch_that_does_not_divide_over_devices_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="batch_size=30 is a global batch and must divide evenly over the 4"):
         train.train_and_evaluate(_config(batch_size=30, num_devices=4), str(tmp_path))
+
+
+def test_compiler_options_compile_the_same_computation():
+    import configs.base
+    from train import steps
+
+    def f(x, w):
+        return jnp.tanh(x @ w).sum(axis=0)
+
+    x, w = jnp.ones((8, 16)), jnp.full((16, 4), 0.1)
+    with_options = steps.jit_with_options(f, configs.base.CPU_CONV_NET_OPTIONS)
+    np.testing.assert_allclose(with_options(x, w), jax.jit(f)(x, w), rtol=1e-6)
+    with pytest.raises(Exception, match="xla_cpu_experimental_ynn_fusion_type"):
+        steps.jit_with_options(f, {"xla_cpu_experimental_ynn_fusion_type": "dot"})(x, w)
+
+
+def test_reach_finds_the_first_epoch_below_a_threshold():
+    from train.reach import first_below
+
+    records = [{"step": 1, "epoch": 1.0, "training/error": 0.4}, {"step": 2, "epoch": 2.0, "test/error": 0.1},
+               {"step": 2, "epoch": 2.0, "training/error": 0.24}, {"step": 3, "epoch": 3.0, "training/error": 0.2}]
+    assert first_below(records, "training/error", 0.25)["epoch"] == 2.0
+    assert first_below(records, "training/error", 0.1) is None

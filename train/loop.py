@@ -67,10 +67,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     train_split = sharding.put_replicated(data.train, mesh)
     eval_data, eval_mask, eval_ranges = steps.stack_eval_splits(data.eval_splits, config.eval_batch_size)
     eval_data, eval_mask = sharding.put_replicated((eval_data, eval_mask), mesh)
+    compiler_options = dict(config.get("compiler_options", {}))
     train_chunk = steps.make_train_chunk(
-        model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch
+        model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch, compiler_options
     )
-    evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size)
+    evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size, compiler_options)
 
     def run_evaluation(step: int) -> dict[str, float]:
         results = {}

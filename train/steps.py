@@ -22,8 +22,25 @@ def _add(a, b):
     return jax.tree.map(jnp.add, a, b)
 
 
+def jit_with_options(fn, compiler_options=None, **jit_kwargs):
+    """`jax.jit(fn, **jit_kwargs)`, compiled with XLA `compiler_options` (e.g. CPU fusion flags that help one model
+    and hurt another, so they belong to a config rather than to the process's XLA_FLAGS). Compiled on the first
+    call; later calls must have the same shapes (the trainer's chunks and evaluations do)."""
+    jitted = jax.jit(fn, **jit_kwargs)
+    if not compiler_options:
+        return jitted
+    compiled = []
+
+    def call(*args):
+        if not compiled:
+            compiled.append(jitted.lower(*args).compile(compiler_options=dict(compiler_options)))
+        return compiled[0](*args)
+
+    return call
+
+
 def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, batch_size: int,
-                     steps_per_epoch: int):
+                     steps_per_epoch: int, compiler_options=None):
     """Returns `chunk(state, train_split, num_steps) -> (state, metric sums)`, jitted with the state donated.
 
     A chunk must not cross an epoch boundary (the loop guarantees it): the permutation is computed once per chunk.
@@ -84,10 +101,10 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
         zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape)
         return jax.lax.fori_loop(0, num_steps, body, (state, zeros))
 
-    return jax.jit(chunk, donate_argnums=0)
+    return jit_with_options(chunk, compiler_options, donate_argnums=0)
 
 
-def make_evaluator(model, task, mesh: Mesh, batch_size: int):
+def make_evaluator(model, task, mesh: Mesh, batch_size: int, compiler_options=None):
     """Returns `evaluate(state, stacked, mask, first_batch, num_batches) -> metric sums` over the batches
     `first_batch, ..., first_batch + num_batches - 1` of `stacked` (see `stack_eval_splits`). Padding examples
     have mask 0, so no example is dropped or counted twice. The batch range is traced, so one compilation
@@ -110,7 +127,7 @@ def make_evaluator(model, task, mesh: Mesh, batch_size: int):
             first_batch, first_batch + num_batches, lambda i, sums: _add(sums, batch_sums(i)), zeros
         )
 
-    return jax.jit(evaluate)
+    return jit_with_options(evaluate, compiler_options)
 
 
 def stack_eval_splits(splits: dict[str, dict], batch_size: int) -> tuple[dict, np.ndarray, dict]:
