@@ -63,7 +63,7 @@ def get_data(data_config: Mapping) -> InMemoryDataset:
         train=train,
         eval_splits=eval_splits,
         num_classes=sources.DATASETS[data_config["name"]].num_classes,
-        augment=augment.build(data_config.get("augment", {}), background),
+        augment=augment.build(data_config.get("augment", {}), background, train["image"]),
     )
 
 

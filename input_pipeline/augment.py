@@ -4,6 +4,7 @@ from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Batch = dict[str, jax.Array]
 
@@ -36,19 +37,41 @@ def random_horizontal_flip(batch: Batch, rng: jax.Array) -> Batch:
     return {**batch, "image": jnp.where(flip, batch["image"][:, :, ::-1], batch["image"])}
 
 
+def pca_lighting(std: float, eigenvalues, eigenvectors) -> Callable[[Batch, jax.Array], Batch]:
+    """Krizhevsky et al. 2012, section 4.1: to every RGB pixel of an image add [p1, p2, p3][a1 l1, a2 l2, a3 l3]^T,
+    where p_i, l_i are the eigenvectors and eigenvalues of the 3x3 covariance of the training set's RGB values
+    and a_i ~ N(0, std^2) is drawn once per image per presentation (the paper: std 0.1)."""
+    eigenvalues = jnp.asarray(eigenvalues, jnp.float32)
+    eigenvectors = jnp.asarray(eigenvectors, jnp.float32)
+
+    def augment(batch: Batch, rng: jax.Array) -> Batch:
+        alphas = std * jax.random.normal(rng, (batch["image"].shape[0], 3))
+        shift = (alphas * eigenvalues) @ eigenvectors.T  # (batch, 3): sum_i a_i l_i p_i
+        return {**batch, "image": batch["image"] + shift[:, None, None, :]}
+
+    return augment
+
+
+def rgb_principal_components(images) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvalues, eigenvectors as columns) of the covariance of the RGB values of (N, H, W, 3) images."""
+    pixels = np.asarray(images, np.float64).reshape(-1, 3)
+    return np.linalg.eigh(np.cov(pixels, rowvar=False))
+
+
 def identity(batch: Batch, rng: jax.Array) -> Batch:
     del rng
     return batch
 
 
-def build(augment_config: Mapping, background: float) -> Callable[[Batch, jax.Array], Batch]:
+def build(augment_config: Mapping, background: float, train_images=None) -> Callable[[Batch, jax.Array], Batch]:
     """One augmentation function from config; unknown fields are an error naming the known ones.
 
     max_translation: N > 0 shifts by up to N pixels, filling with background; for CIFAR-10 this is He et al.'s
     "4 pixels are padded on each side, and a 32x32 crop is randomly sampled from the padded image".
     horizontal_flip: mirror half of the images.
+    pca_lighting: std > 0 adds AlexNet's PCA colour noise (RGB images; components from `train_images`).
     """
-    known = {"max_translation", "horizontal_flip"}
+    known = {"max_translation", "horizontal_flip", "pca_lighting"}
     unknown = sorted(set(augment_config) - known)
     if unknown:
         raise ValueError(f"Unknown augmentation field(s) {unknown}; known: {sorted(known)}.")
@@ -58,6 +81,12 @@ def build(augment_config: Mapping, background: float) -> Callable[[Batch, jax.Ar
         steps.append(random_translation(max_shift, background))
     if augment_config.get("horizontal_flip", False):
         steps.append(random_horizontal_flip)
+    lighting = float(augment_config.get("pca_lighting", 0.0))
+    if lighting > 0:
+        if train_images is None or train_images.shape[-1] != 3:
+            raise ValueError("augment.pca_lighting needs RGB training images (N, H, W, 3).")
+        sample = train_images[:: max(1, len(train_images) // 10_000)]  # 10,000 images estimate 3x3 well
+        steps.append(pca_lighting(lighting, *rgb_principal_components(sample)))
     if not steps:
         return identity
     if len(steps) == 1:

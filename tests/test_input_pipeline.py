@@ -166,3 +166,19 @@ def test_horizontal_flip_mirrors_about_half_of_the_images():
     mirrored = np.all(np.asarray(out) == np.asarray(images[:, :, ::-1]), axis=(1, 2, 3))
     unchanged = np.all(np.asarray(out) == np.asarray(images), axis=(1, 2, 3))
     assert np.all(mirrored ^ unchanged) and 70 < mirrored.sum() < 130
+
+
+def test_pca_lighting_adds_one_colour_shift_per_image_along_the_principal_components():
+    rng = np.random.default_rng(0)
+    mixing = np.array([[1.0, 0.5, 0.2], [0.0, 1.0, 0.3], [0.0, 0.0, 0.5]])
+    train_images = (rng.standard_normal((500, 4, 4, 3)) @ mixing).astype(np.float32)
+    eigenvalues, eigenvectors = augment.rgb_principal_components(train_images)
+    lighting = augment.build({"pca_lighting": 0.1}, background=0.0, train_images=train_images)
+    images = jnp.zeros((4000, 2, 2, 3))
+    shifts = np.asarray(lighting({"image": images, "label": jnp.zeros(4000)}, jax.random.PRNGKey(0))["image"])
+    assert np.allclose(shifts, shifts[:, :1, :1, :])  # the same RGB offset on every pixel of an image
+    # Offsets sum_i a_i l_i p_i with a_i ~ N(0, 0.1^2): covariance P diag((0.1 l)^2) P^T.
+    expected = eigenvectors @ np.diag((0.1 * eigenvalues) ** 2) @ eigenvectors.T
+    np.testing.assert_allclose(np.cov(shifts[:, 0, 0, :], rowvar=False), expected, rtol=0.15, atol=1e-4)
+    with pytest.raises(ValueError, match="needs RGB training images"):
+        augment.build({"pca_lighting": 0.1}, background=0.0, train_images=np.zeros((5, 4, 4, 1)))
