@@ -69,6 +69,8 @@ class ConnectionTableConv(nn.Module):
         if self.padding:
             p = self.padding
             x = jnp.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), constant_values=self.pad_value)
+        # A plain convolution, not `layers.conv2d`: these layers run per example (batch 1) in the papers'
+        # recipes, where conv2d's extra transposes cost more than the re-layout saves (see README, Speed).
         y = jax.lax.conv_general_dilated(
             x, dense, (self.strides, self.strides), "VALID",
             dimension_numbers=("NHWC", "HWIO", "NHWC"),

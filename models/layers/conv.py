@@ -8,6 +8,7 @@ Outside a loop XLA re-lays them out itself. Here that re-layout is explicit (tra
 around ordinary convolutions), so both paths are fast. Both gradients equal autodiff's (tested).
 """
 
+import functools
 from collections.abc import Sequence
 
 import flax.linen as nn
@@ -34,11 +35,9 @@ def _kernel_gradient(x, dy, kernel_shape, strides, padding):
     return jnp.transpose(grad[:, :kh, :kw, :], (1, 2, 0, 3))
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def _conv(x, kernel, strides, padding):
     return _forward(x, kernel, strides, padding)
-
-
-_conv = jax.custom_vjp(_conv, nondiff_argnums=(2, 3))
 
 
 def _fwd(x, kernel, strides, padding):
