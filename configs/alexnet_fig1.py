@@ -32,12 +32,8 @@ def get_config(arg: str | None = None):
     config.model = base.model_config(
         "four_layer_cnn", activation=args.activation, lrn=args.lrn, overlapping_pool=args.overlapping_pool
     )
-    config.data.name = "cifar10"
-    config.data.standardize = "per_channel"
-    config.data.eval_splits = ("test_exact", "test")
+    base.use_cifar10(config, standardize="per_channel", held_out=0, augment=False)  # no regularisation
     config.batch_size = 128
-    config.compiler_options = base.CPU_CONV_NET_OPTIONS
-    config.eval_batch_size = 500
     config.optimizer.name = "sgd"
     config.optimizer.momentum = 0.9
     config.schedule.name = "constant"

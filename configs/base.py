@@ -89,6 +89,21 @@ CPU_CONV_NET_OPTIONS = {
 }
 
 
+def use_cifar10(config: ml_collections.ConfigDict, standardize: str, held_out: int = 5_000,
+                augment: bool = True) -> None:
+    """CIFAR-10 as every CIFAR config reads it: `held_out` training images set aside (He et al.'s 45k/5k split),
+    judged on "test_exact" and "held_out" with the all-10,000 "test" beside them (see ../shared/data/README.md),
+    He et al.'s 4-pixel pad-and-crop plus flips when `augment`, and the CPU convolution compiler options."""
+    config.data.name = "cifar10"
+    config.data.held_out = held_out
+    config.data.standardize = standardize
+    if augment:
+        config.data.augment = {"max_translation": 4, "horizontal_flip": True}
+    config.data.eval_splits = ("test_exact", "held_out", "test") if held_out else ("test_exact", "test")
+    config.eval_batch_size = 500
+    config.compiler_options = CPU_CONV_NET_OPTIONS
+
+
 def use_modern_recipe(
     config: ml_collections.ConfigDict, learning_rate: float, max_translation: int, warmup_epochs: float
 ) -> None:

@@ -28,14 +28,8 @@ def get_config(arg: str | None = None):
     name = f"vgg{args.depth}{'_lrn' if args.lrn else ''}"
     config = base.base_config()
     config.model = base.model_config(name, num_classes=10, fc_widths=(), batch_norm=True)
-    config.data.name = "cifar10"
-    config.data.held_out = 5_000
-    config.data.standardize = "per_channel"
-    config.data.augment = {"max_translation": 4, "horizontal_flip": True}
-    config.data.eval_splits = ("test_exact", "held_out", "test")
+    base.use_cifar10(config, standardize="per_channel")
     config.batch_size = 128
-    config.compiler_options = base.CPU_CONV_NET_OPTIONS
-    config.eval_batch_size = 500
     config.optimizer.update(name="sgd", momentum=0.9, weight_decay=5e-4)
     config.schedule.update(name="cosine", learning_rate=0.05)
     config.train_epochs = float(args.epochs)
