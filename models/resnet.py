@@ -46,15 +46,19 @@ class ConvNorm(nn.Module):
         return x
 
 
-class BasicBlock(nn.Module):
-    """Figure 5 left: two 3x3 convolutions. `shortcut`: "identity", "projection" (option B) or "pad" (option A,
-    zero-padded identity, the CIFAR networks); none at all for a plain network."""
+class Block(nn.Module):
+    """What both residual blocks take. `shortcut`: "projection" (option B) or "pad" (option A, zero-padded
+    identity, the CIFAR networks) where the shape changes, identity elsewhere; None for a plain network."""
 
     features: int
     stride: int
     shortcut: str | None
     batch_norm: bool = True
     activation: str = "relu"
+
+
+class BasicBlock(Block):
+    """Figure 5 left: two 3x3 convolutions."""
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
@@ -64,15 +68,9 @@ class BasicBlock(nn.Module):
         return act(y + _shortcut(x, y.shape[-1], self.stride, self.shortcut, self.batch_norm, train))
 
 
-class BottleneckBlock(nn.Module):
+class BottleneckBlock(Block):
     """Figure 5 right: 1x1 (reduce), 3x3, 1x1 (restore, 4x the width). The stride sits on the first 1x1 as in the
     paper's Caffe models (torchvision's "v1.5" moves it to the 3x3; the parameter count is the same)."""
-
-    features: int
-    stride: int
-    shortcut: str | None
-    batch_norm: bool = True
-    activation: str = "relu"
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:

@@ -13,19 +13,20 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
 
 
+def _offline_data(relative_file: str, what: str) -> str:
+    """The offline data directory ($JAX_CLASSICS_DATA_DIR, else ../shared/data beside the repository) if it holds
+    `relative_file`; otherwise the test is skipped."""
+    directory = os.environ.get("JAX_CLASSICS_DATA_DIR") or SHARED_DATA
+    if not os.path.exists(os.path.join(directory, relative_file)):
+        pytest.skip(f"{what} not found under {directory}; set JAX_CLASSICS_DATA_DIR.")
+    return directory
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> str:
-    """The offline datasets ($JAX_CLASSICS_DATA_DIR, else ../shared/data beside the repository)."""
-    directory = os.environ.get("JAX_CLASSICS_DATA_DIR") or SHARED_DATA
-    if not os.path.exists(os.path.join(directory, "mnist", "train-images-idx3-ubyte.gz")):
-        pytest.skip(f"MNIST IDX files not found under {directory}; set JAX_CLASSICS_DATA_DIR.")
-    return directory
+    return _offline_data(os.path.join("mnist", "train-images-idx3-ubyte.gz"), "MNIST IDX files")
 
 
 @pytest.fixture(scope="session")
 def cifar_dir() -> str:
-    """The data directory holding cifar10/cifar10.npz (the shared offline copy)."""
-    directory = os.environ.get("JAX_CLASSICS_DATA_DIR") or SHARED_DATA
-    if not os.path.exists(os.path.join(directory, "cifar10", "cifar10.npz")):
-        pytest.skip(f"CIFAR-10 not found under {directory}/cifar10; set JAX_CLASSICS_DATA_DIR.")
-    return directory
+    return _offline_data(os.path.join("cifar10", "cifar10.npz"), "CIFAR-10 (cifar10/cifar10.npz)")
