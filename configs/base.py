@@ -6,6 +6,7 @@ import dataclasses
 import ml_collections
 
 import models
+from train import tasks
 
 
 def model_config(name: str, **overrides) -> ml_collections.ConfigDict:
@@ -20,6 +21,21 @@ def model_config(name: str, **overrides) -> ml_collections.ConfigDict:
     unknown = sorted(set(overrides) - set(fields))
     if unknown:
         raise ValueError(f"Model {name!r} has no field(s) {unknown}; its fields are {sorted(fields)}.")
+    return ml_collections.ConfigDict({"name": name, **fields, **overrides})
+
+
+def task_config(name: str, **overrides) -> ml_collections.ConfigDict:
+    """The registered task `name` with every field at its default, then `overrides` (num_classes comes from the
+    dataset)."""
+    if name not in tasks.TASKS:
+        raise ValueError(f"Unknown task {name!r}; registered tasks: {sorted(tasks.TASKS)}.")
+    fields = {
+        f.name: f.default for f in dataclasses.fields(tasks.TASKS[name])
+        if f.name != "num_classes" and f.default is not dataclasses.MISSING
+    }
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise ValueError(f"Task {name!r} has no field(s) {unknown}; its fields are {sorted(fields)}.")
     return ml_collections.ConfigDict({"name": name, **fields, **overrides})
 
 
@@ -44,11 +60,9 @@ def base_config() -> ml_collections.ConfigDict:
         name="", source="files", data_dir="", pixel_range=(0.0, 1.0), pad_to=0,
         augment=dict(max_translation=0, horizontal_flip=False, pca_lighting=0.0),
         eval_splits=("test",), num_train=0, num_eval=0,
-        held_out=0, standardize="",
+        held_out=0, standardize="", generator={},
     ))
-    config.task = ml_collections.ConfigDict(dict(
-        name="classification", loss="softmax_cross_entropy", label_smoothing=0.0, rbf_j=10.0,
-    ))
+    config.task = task_config("classification")
     config.optimizer = ml_collections.ConfigDict(dict(
         name="sgd", momentum=0.0, nesterov=False, weight_decay=0.0, b1=0.9, b2=0.999, eps=1e-8,
         mu=0.02, curvature_samples=500, curvature_method="__call__", grad_clip_norm=0.0,

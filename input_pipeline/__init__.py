@@ -1,70 +1,103 @@
 """Dataset name -> data. Small datasets come back whole as an `InMemoryDataset` (the trainer puts them on the
-device and batches them inside the compiled step); TensorFlow is needed only for data.source='tfds'."""
+device and batches them inside the compiled step); TensorFlow is needed only for data.source='tfds'.
+
+Three kinds of dataset share one path: named image datasets (`sources.DATASETS`), synthetic sequence problems
+(`synthetic.GENERATORS`) and images composed from another dataset (`composed.DATASETS`, e.g. zip codes made of
+USPS digits). Every split is a dict of arrays whose first axis indexes examples.
+"""
 
 from collections.abc import Mapping
 
-from input_pipeline import augment, sources
-from input_pipeline.dataset import InMemoryDataset, standardize, to_pixel_range
+import numpy as np
+
+from input_pipeline import augment, composed, sources, synthetic
+from input_pipeline.dataset import InMemoryDataset, num_examples, standardize, to_pixel_range
 
 DATA_FIELDS = {
     "name", "source", "data_dir", "pixel_range", "pad_to", "augment", "eval_splits", "num_train", "num_eval",
-    "held_out", "standardize",
+    "held_out", "standardize", "generator",
 }
+
+
+def _check_name(name: str) -> None:
+    known = {**sources.DATASETS, **synthetic.GENERATORS, **composed.DATASETS}
+    if name not in known:
+        raise ValueError(f"Unknown dataset {name!r}; available datasets: {sorted(known)}.")
+
+
+def _select_splits(raw: dict[str, dict], data_config: Mapping) -> tuple[dict, dict]:
+    """(train, {name: split}) after setting aside `held_out`, cutting to num_train / num_eval and choosing the
+    evaluation splits (names among "train", "held_out" and the dataset's own)."""
+    held_out = data_config.get("held_out", 0)
+    if held_out:
+        count = num_examples(raw["train"])
+        if not 0 < held_out < count:
+            raise ValueError(f"held_out={held_out} must leave training examples (there are {count}).")
+        train = raw["train"]
+        raw = {**raw, "train": {k: v[:-held_out] for k, v in train.items()},
+               "held_out": {k: v[-held_out:] for k, v in train.items()}}
+
+    def cut(split: dict, limit: int) -> dict:
+        return {k: v[:limit] for k, v in split.items()} if limit else dict(split)
+
+    names = data_config.get("eval_splits", ("test",))
+    for name in names:
+        if name != "train" and name not in raw:
+            raise ValueError(f"Unknown evaluation split {name!r}; available: {sorted(raw)}.")
+    limit = data_config.get("num_eval", 0)
+    return cut(raw["train"], data_config.get("num_train", 0)), {
+        name: cut(raw[name], limit) for name in names if name != "train"
+    }
+
+
+def _finish(train: dict, others: dict, names, num_classes: int, augment_fn) -> InMemoryDataset:
+    eval_splits = {name: train if name == "train" else others[name] for name in names}
+    return InMemoryDataset(train=train, eval_splits=eval_splits, num_classes=num_classes, augment=augment_fn)
 
 
 def get_data(data_config: Mapping) -> InMemoryDataset:
     """Loads `data_config.name`, preprocesses it once on the host, and attaches its in-step augmentation.
 
-    Fields: name (see `sources.DATASETS`), source ("files" | "tfds"), data_dir ("" = $JAX_CLASSICS_DATA_DIR),
+    Fields: name (see the module docstring), source ("files" | "tfds"), data_dir ("" = $JAX_CLASSICS_DATA_DIR),
     pixel_range (background, foreground), pad_to (0 = keep size), augment (see `augment.build`), held_out (the
     last N training examples become the "held_out" split and are not trained on; He et al. 2016 hold out 5,000
     of CIFAR-10's 50,000), standardize (see `dataset.standardize`), eval_splits (names among "train", "test",
     "held_out" and a dataset's own, e.g. CIFAR-10's "test_exact"), num_train / num_eval (0 = all; the first N
-    examples, for smoke runs).
+    examples, for smoke runs), generator (options of a synthetic or composed dataset; see their modules).
     """
     unknown = sorted(set(data_config) - DATA_FIELDS)
     if unknown:
         raise ValueError(f"Unknown data field(s) {unknown}; known: {sorted(DATA_FIELDS)}.")
-    raw = sources.load_raw(
-        data_config["name"], data_config.get("source", "files"),
-        sources.data_dir(data_config.get("data_dir", "")),
+    name = data_config["name"]
+    _check_name(name)
+    names = data_config.get("eval_splits", ("test",))
+    generator_options = dict(data_config.get("generator", {}))
+    if name in synthetic.GENERATORS:
+        train, others = _select_splits(synthetic.generate(name, generator_options), data_config)
+        return _finish(train, others, names, synthetic.GENERATORS[name].num_classes, augment.identity)
+
+    directory = sources.data_dir(data_config.get("data_dir", ""))
+    if name in composed.DATASETS:
+        raw = composed.DATASETS[name].make(directory, generator_options)
+        train, others = _select_splits(raw, data_config)
+        return _finish(train, others, names, composed.DATASETS[name].num_classes,
+                       augment.build(data_config.get("augment", {}), 0.0, train.get("image")))
+
+    raw = sources.load_raw(name, data_config.get("source", "files"), directory)
+    train, others = _select_splits(
+        {split: {"image": images, "label": labels} for split, (images, labels) in raw.items()}, data_config
     )
     background, foreground = data_config.get("pixel_range", (0.0, 1.0))
     pad_to = data_config.get("pad_to", 0)
-
-    held_out = data_config.get("held_out", 0)
-    if held_out:
-        images, labels = raw["train"]
-        if not 0 < held_out < len(labels):
-            raise ValueError(f"held_out={held_out} must leave training examples (there are {len(labels)}).")
-        raw = {**raw, "train": (images[:-held_out], labels[:-held_out]),
-               "held_out": (images[-held_out:], labels[-held_out:])}
-
-    def prepare(split: str, limit: int) -> dict:
-        images, labels = raw[split]
-        if limit:
-            images, labels = images[:limit], labels[:limit]
-        return {"image": to_pixel_range(images, background, foreground, pad_to), "label": labels}
-
-    train = prepare("train", data_config.get("num_train", 0))
-    names = [s for s in data_config.get("eval_splits", ("test",)) if s != "train"]
-    for split in names:
-        if split not in raw:
-            raise ValueError(f"Unknown evaluation split {split!r}; available: {sorted(raw)}.")
-    others = [prepare(split, data_config.get("num_eval", 0)) for split in names]
+    for split in (train, *others.values()):
+        split["image"] = to_pixel_range(split["image"], background, foreground, pad_to)
     train["image"], standardized = standardize(
-        train["image"], [o["image"] for o in others], data_config.get("standardize", "")
+        train["image"], [o["image"] for o in others.values()], data_config.get("standardize", "")
     )
-    for other, images in zip(others, standardized, strict=True):
+    for other, images in zip(others.values(), standardized, strict=True):
         other["image"] = images
-    prepared = dict(zip(names, others, strict=True))
-    eval_splits = {s: train if s == "train" else prepared[s] for s in data_config.get("eval_splits", ("test",))}
-    return InMemoryDataset(
-        train=train,
-        eval_splits=eval_splits,
-        num_classes=sources.DATASETS[data_config["name"]].num_classes,
-        augment=augment.build(data_config.get("augment", {}), background, train["image"]),
-    )
+    return _finish(train, others, names, sources.DATASETS[name].num_classes,
+                   augment.build(data_config.get("augment", {}), background, train["image"]))
 
 
-__all__ = ["InMemoryDataset", "get_data"]
+__all__ = ["InMemoryDataset", "get_data", "num_examples"]

@@ -6,7 +6,12 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
-Split = dict[str, np.ndarray]  # {"image": (N, H, W, C) float32, "label": (N,) int32}
+Split = dict[str, np.ndarray]  # e.g. {"image": (N, H, W, C) float32, "label": (N,) int32}
+
+
+def num_examples(split: Split) -> int:
+    """Examples in a split (every array's first axis)."""
+    return len(next(iter(split.values())))
 
 
 @dataclasses.dataclass
@@ -27,7 +32,7 @@ class InMemoryDataset:
 
     @property
     def num_train(self) -> int:
-        return len(self.train["label"])
+        return num_examples(self.train)
 
 
 def to_pixel_range(

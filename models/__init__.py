@@ -7,10 +7,12 @@ from collections.abc import Mapping
 import flax.linen as nn
 
 from models.alexnet import AlexNet, FourLayerCNN
+from models.crnn import CRNN
 from models.lecun1989 import LeCun1989, LeCun1989Modern
 from models.lenet5 import LeNet5, LeNet5Modern
 from models.mlp import MLP
 from models.resnet import IMAGENET_DEPTHS, CifarResNet, ResNet
+from models.sequence_shapes import ManyToManyAligned, ManyToOne, OneToMany, OneToOne
 from models.vgg import VGG
 
 MODELS: dict[str, type[nn.Module]] = {
@@ -24,6 +26,11 @@ MODELS: dict[str, type[nn.Module]] = {
     "vgg": VGG,
     "resnet": ResNet,
     "cifar_resnet": CifarResNet,
+    "one_to_one": OneToOne,
+    "many_to_one": ManyToOne,
+    "one_to_many": OneToMany,
+    "many_to_many_aligned": ManyToManyAligned,
+    "crnn": CRNN,
 }
 
 # Named variants: name -> (registered model, field values). `configs.base.model_config("resnet56")` expands one
@@ -35,6 +42,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
        for depth in IMAGENET_DEPTHS for kind in ("resnet", "plain")},
     **{f"cifar_{kind}{depth}": ("cifar_resnet", {"depth": depth, "shortcuts": kind == "resnet"})
        for depth in (20, 32, 44, 56, 110, 1202) for kind in ("resnet", "plain")},
+    # A quarter of CRNN's widths and half its LSTM units, for ten digits on a 2-core CPU (configs/zip_codes.py).
+    "crnn_small": ("crnn", {"num_classes": 10, "widths": (16, 32, 64, 64, 128, 128, 128), "lstm_features": 128}),
 }
 
 

@@ -12,7 +12,23 @@ from models.layers import ConnectionTableConv, EuclideanRBF, TrainableSubsamplin
 from models.lenet5 import C3_CONNECTIONS, digit_prototypes
 
 IMAGENET, CIFAR = (224, 224, 3), (32, 32, 3)
-# name (a registered model or a named variant) -> (input shape, exact parameter count, number of classes).
+
+
+def deck_lstm(inputs, hidden=128):
+    """The deck's LSTM: four gates' W (inputs x hidden) and U (hidden x hidden), biases on all but the candidate."""
+    return 4 * (inputs * hidden + hidden * hidden) + 3 * hidden
+
+
+def bilstm(inputs, hidden, candidate_bias=True):
+    return 2 * (4 * (inputs * hidden + hidden * hidden) + (4 if candidate_bias else 3) * hidden)
+
+
+# Conv (k x k x in x out + bias where there is no BatchNorm, 2 x out for BatchNorm's scale and offset), Table 1.
+CRNN_SMALL_CONVS = (9 * 16 + 16) + (9 * 16 * 32 + 32) + (9 * 32 * 64 + 64) + (9 * 64 * 64 + 64) + (
+    9 * 64 * 128 + 256) + (9 * 128 * 128 + 256) + (4 * 128 * 128 + 128)
+
+# name (a registered model or a named variant) -> (input shape, exact parameter count, output shape after the
+# batch: the number of classes, or (steps, classes) for per-step outputs).
 # Every registered model and every variant needs an entry; the paper's count where it gives one exactly.
 PARAMETER_COUNTS = {
     "lecun1989": ((16, 16, 1), 9_760, 10),  # LeCun et al. 1989, section 5
@@ -54,6 +70,15 @@ PARAMETER_COUNTS = {
     **{f"cifar_{kind}{depth}": (CIFAR, count, 10) for depth, count in (
         (20, 269_722), (32, 464_154), (44, 658_586), (56, 853_018), (110, 1_727_962), (1202, 19_421_274))
        for kind in ("resnet", "plain")},
+    # The four shapes (128 LSTM units, 10 outputs): the deck's LSTM plus a dense head of 128 * 10 + 10.
+    "one_to_one": ((256,), deck_lstm(256) + 1_290, 10),
+    "many_to_one": ((28, 28), deck_lstm(28) + 1_290, 10),  # MNIST row by row
+    "one_to_many": ((256,), 256 * 128 + 128 + deck_lstm(128) + 1_290, (6, 10)),
+    "many_to_many_aligned": ((10, 8), deck_lstm(8) + 1_290, (10, 10)),
+    # Shi et al. 2015, section 3.4: "8.3M parameters" (37 classes with the blank; see models/crnn.py).
+    "crnn": ((32, 100, 1), 8_325_669, (26, 37)),
+    "crnn_small": ((32, 128, 1), CRNN_SMALL_CONVS + bilstm(128, 128) + (256 * 128 + 128) + bilstm(128, 128)
+                   + 256 * 11 + 11, (33, 11)),
 }
 
 
@@ -86,7 +111,7 @@ def test_parameter_count_and_output_shape(name):
     if name.endswith("1202"):
         return  # tracing 1,202 layers again for the output shape costs 10 s; depth 20 checks the same code
     outputs = jax.eval_shape(lambda v: model.apply(v, jnp.zeros((3, *shape))), variables)
-    assert outputs.shape == (3, classes)
+    assert outputs.shape == (3, *np.atleast_1d(classes))
 
 
 def test_cifar_resnet_counts_follow_the_6n_plus_2_formula():

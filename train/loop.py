@@ -85,7 +85,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 
     step = int(state.step)
     report = progress.Progress(total_steps, config.batch_size, step)
-    final = {}
+    final, evaluated = {}, False
     while step < total_steps:
         stop = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
         state, sums = train_chunk(state, train_split, stop - step)
@@ -104,9 +104,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         final.update(training)
         if step % eval_every == 0 or step == total_steps:
             final.update(run_evaluation(step))
+            evaluated = True
         if step % checkpoint_every == 0 or step == total_steps:
             checkpointer.save(step, state)
-    if not any(key.endswith("/error") for key in final):  # resumed after the end: evaluate once more
+    if not evaluated:  # resumed after the end: evaluate once more
         final.update(run_evaluation(step))
     checkpointer.close()
     writer.close()

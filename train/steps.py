@@ -71,7 +71,7 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
         return state.replace(opt_state=sdlm.set_curvature(state.opt_state, curvature))
 
     def chunk(state, train_split, num_steps):
-        num_examples = train_split["label"].shape[0]
+        num_examples = jax.tree.leaves(train_split)[0].shape[0]
         epoch = state.step // steps_per_epoch
         perm = jax.random.permutation(
             jax.random.fold_in(jax.random.fold_in(state.rng, _DATA_ORDER), epoch), num_examples
@@ -136,7 +136,7 @@ def stack_eval_splits(splits: dict[str, dict], batch_size: int) -> tuple[dict, n
     examples) and, per split name, its (first batch, number of batches)."""
     arrays, masks, ranges, first = [], [], {}, 0
     for name, split in splits.items():
-        count = len(split["label"])
+        count = len(next(iter(split.values())))
         num_batches = -(-count // batch_size)
         pad = num_batches * batch_size - count
         arrays.append({k: np.concatenate([v, np.zeros((pad, *v.shape[1:]), v.dtype)]) for k, v in split.items()})

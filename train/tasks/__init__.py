@@ -9,8 +9,16 @@ import dataclasses
 from collections.abc import Mapping
 
 from train.tasks.classification import Classification
+from train.tasks.ctc import CTC
+from train.tasks.regression import Regression
+from train.tasks.sequence_labeling import SequenceLabeling
 
-TASKS = {"classification": Classification}
+TASKS = {
+    "classification": Classification,
+    "regression": Regression,
+    "sequence_labeling": SequenceLabeling,
+    "ctc": CTC,
+}
 
 
 def build(task_config: Mapping, num_classes: int):
@@ -19,8 +27,11 @@ def build(task_config: Mapping, num_classes: int):
     if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}; registered tasks: {sorted(TASKS)}.")
     cls = TASKS[name]
-    valid = {f.name for f in dataclasses.fields(cls)} - {"num_classes"}
+    declared = {f.name for f in dataclasses.fields(cls)}
+    valid = declared - {"num_classes"}
     unknown = sorted(set(fields) - valid)
     if unknown:
         raise ValueError(f"Task {name!r} has no field(s) {unknown}; its fields are {sorted(valid)}.")
-    return cls(num_classes=num_classes, **fields)
+    if "num_classes" in declared:  # the dataset's, not the config's
+        fields["num_classes"] = num_classes
+    return cls(**fields)
