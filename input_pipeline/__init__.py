@@ -8,8 +8,6 @@ USPS digits). Every split is a dict of arrays whose first axis indexes examples.
 
 from collections.abc import Mapping
 
-import numpy as np
-
 from input_pipeline import augment, composed, sources, synthetic
 from input_pipeline.dataset import InMemoryDataset, num_examples, standardize, to_pixel_range
 

@@ -9,7 +9,8 @@ and a per-frame softmax over the labels plus the CTC blank (section 2.3), traine
 Table 1 for a 32-pixel-high input: conv 64, pool 2x2; conv 128, pool 2x2; conv 256, conv 256, pool 1x2; conv 512,
 BatchNorm, conv 512, BatchNorm, pool 1x2; conv 512 (2x2 kernel, no padding); two bidirectional LSTMs of 256
 units, each (but the last) followed by a linear map of its two directions to 256 (the authors' implementation,
-which the 8.3M count includes). `widths` and `lstm_features` scale it (the CPU zip-code config uses a quarter of the paper's widths).
+which the 8.3M count includes). `widths` and `lstm_features` scale it (the CPU zip-code config uses a quarter
+of the paper's widths).
 Variant `crnn`: the paper's, 37 classes (26 letters, 10 digits, blank), 8.3M parameters (section 3.4).
 """
 

@@ -21,7 +21,7 @@ def _random_like(tree, seed=0):
     """Every parameter drawn afresh (so zero-initialised biases are tested too)."""
     leaves, treedef = jax.tree.flatten(tree)
     keys = jax.random.split(jax.random.PRNGKey(seed), len(leaves))
-    return jax.tree.unflatten(treedef, [0.5 * jax.random.normal(k, x.shape) for k, x in zip(keys, leaves)])
+    return jax.tree.unflatten(treedef, [0.5 * jax.random.normal(k, x.shape) for k, x in zip(keys, leaves, strict=True)])
 
 
 def _init(cell, carry, x, seed=0):
