@@ -17,7 +17,7 @@ from configs import arguments, base
 
 
 def get_config(arg: str | None = None):
-    args = arguments.parse(arg, smoke=False, epochs=10.0)
+    args = arguments.parse(arg, smoke=False, epochs=6.0)
     config = base.base_config()
     config.model = base.model_config("crnn_small")
     config.data.name = "zip_codes"

@@ -39,17 +39,29 @@ def _final_params(workdir):
 
 @pytest.mark.parametrize("name", CONFIG_NAMES)
 def test_smoke_run_of_every_config(name, tmp_path, request):
-    needs = {"cifar10": "cifar_dir", "usps": None}.get(_config(name).data.name, "data_dir")
-    overrides = {"data.data_dir": request.getfixturevalue(needs)} if needs else {}
-    config = _config(name, "smoke", **overrides)
+    _smoke_run(_config(name, "smoke"), tmp_path, request)
+
+
+def _smoke_run(config, tmp_path, request):
+    # Embedded (USPS and what is composed from it) and generated datasets need no data directory.
+    needs = {"cifar10": "cifar_dir", "mnist": "data_dir", "fashion_mnist": "data_dir"}.get(config.data.name)
+    if needs:
+        config.data.data_dir = request.getfixturevalue(needs)
     final = train.train_and_evaluate(config, str(tmp_path))
     first_split = config.data.eval_splits[0]
-    assert np.isfinite(final["training/loss"]) and 0.0 <= final[f"{first_split}/error"] <= 1.0
+    assert np.isfinite(final["training/loss"]) and np.isfinite(final[f"{first_split}/loss"])
+    if f"{first_split}/error" in final:
+        assert 0.0 <= final[f"{first_split}/error"] <= 1.0
     records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
-    assert records[-1]["step"] == final["step"] and f"{first_split}/error" in records[-1]
+    assert records[-1]["step"] == final["step"] and f"{first_split}/loss" in records[-1]
     summary = json.load(open(tmp_path / "summary.json"))
-    assert summary["final"][f"{first_split}/error"] == final[f"{first_split}/error"]
+    assert summary["final"][f"{first_split}/loss"] == final[f"{first_split}/loss"]
     assert json.load(open(tmp_path / "config.json"))["model"]["name"] == config.model.name
+
+
+@pytest.mark.parametrize("shape", ["one_to_one", "one_to_many", "many_to_many"])  # many_to_one: the default
+def test_smoke_run_of_each_recurrent_shape(shape, tmp_path, request):
+    _smoke_run(_config("rnn_shapes", f"smoke,shape={shape}"), tmp_path, request)
 
 
 def test_training_reduces_the_loss(tmp_path):
