@@ -56,9 +56,14 @@ class Recurrent(nn.Module):
                 h = jnp.where(keep, h, 0.0)
             return new_carry, h
 
-        scan = nn.scan(step, variable_broadcast="params", split_rngs={"params": False}, in_axes=1, out_axes=1,
-                       unroll=self.unroll)
-        carry, outputs = scan(cell, carry, (projected, mask, hidden_offsets))
+        if hasattr(cell, "scan_sequence") and hidden_offsets is None:  # a cell's own whole-sequence kernel
+            carry, outputs = cell.scan_sequence(carry, projected, mask)
+            if mask is not None:
+                outputs = jnp.where(mask[..., None], outputs, 0.0)
+        else:
+            scan = nn.scan(step, variable_broadcast="params", split_rngs={"params": False}, in_axes=1,
+                           out_axes=1, unroll=self.unroll)
+            carry, outputs = scan(cell, carry, (projected, mask, hidden_offsets))
         if self.reverse:
             outputs = _flip(outputs, lengths)
         return carry, outputs

@@ -15,6 +15,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.layers.lstm_recurrence import lstm_recurrence
+
 sigmoid, tanh = jax.nn.sigmoid, jnp.tanh
 
 
@@ -104,7 +106,10 @@ GATES = ("f", "i", "c", "o")  # the order of the gates' blocks in FusedLSTMCell'
 class FusedLSTMCell(LSTMCell):
     """`LSTMCell` with the four gates' kernels side by side: W (in, 4H), U (H, 4H), b (4H) in the order
     f, i, c, o, so a step is one matrix product (tested equal to `LSTMCell` with the same weights). Without
-    `candidate_bias` the candidate's block of b is held at zero."""
+    `candidate_bias` the candidate's block of b is held at zero.
+
+    `scan_sequence` runs the whole recurrence with a hand-written backward pass (see `lstm_recurrence`); the
+    recurrent layer uses it in place of scanning `recur`."""
 
     def setup(self):
         def bias_init(rng, shape, dtype=jnp.float32):
@@ -113,7 +118,7 @@ class FusedLSTMCell(LSTMCell):
 
         self.W = self._input(use_bias=False, width=4 * self.features)
         self.b = self.param("b", bias_init, (4 * self.features,))
-        self.U = self._recurrent(init=_blockwise(self.recurrent_kernel_init, 4), width=4 * self.features)
+        self.U = self.param("U", _blockwise(self.recurrent_kernel_init, 4), (self.features, 4 * self.features))
 
     def project_inputs(self, x):
         b = self.b
@@ -123,10 +128,17 @@ class FusedLSTMCell(LSTMCell):
 
     def recur(self, carry, wx):
         c, h = carry
-        f, i, c_candidate, o = jnp.split(wx + self.U(h), 4, axis=-1)
+        f, i, c_candidate, o = jnp.split(wx + h @ self.U, 4, axis=-1)
         c = sigmoid(f) * c + sigmoid(i) * tanh(c_candidate)
         h = sigmoid(o) * tanh(c)
         return (c, h), h
+
+    def scan_sequence(self, carry, wx, mask=None):
+        """(final carry, outputs (batch, time, H)) for wx (batch, time, 4H); mask (batch, time) or None."""
+        (c, h), outputs = lstm_recurrence(
+            wx.swapaxes(0, 1), self.U, *carry, None if mask is None else mask.swapaxes(0, 1)
+        )
+        return (c, h), outputs.swapaxes(0, 1)
 
 
 class GRUCell(_Cell):
