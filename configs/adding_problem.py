@@ -1,6 +1,6 @@
 """The adding problem (Hochreiter & Schmidhuber 1997, section 5.4, experiment 4; in the two-channel form of
 Le, Jaitly & Hinton 2015, section 4.1): read T (value, marker) pairs, output the sum of the two marked values.
-A network that forgets scores the variance of the sum, MSE 1/6 = 0.167; target: LSTM and GRU below 0.01 at
+A network that forgets scores the variance of the sum, MSE 1/6 = 0.167. Target: LSTM and GRU below 0.01 at
 T = 200, while the Elman RNN stays near 0.167 (its gradient vanishes over 100+ steps).
 
     python launch.py --config=configs/adding_problem.py:cell=lstm --workdir=runs/adding_lstm

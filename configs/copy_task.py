@@ -1,7 +1,7 @@
 """The copy task (Hochreiter & Schmidhuber 1997, section 5.2; in the form of Arjovsky, Shah & Bengio 2016,
 section 4.1): read 10 symbols from an alphabet of 8, wait T steps, and at the delimiter repeat them. A network
 that remembers nothing outputs blanks and then guesses: cross-entropy 10 ln 8 / (T + 20) per step, 0.173 at
-T = 100. Reported for each cell at T = 100.
+T = 100. Expected: each cell reported at T = 100 (README, Recurrent networks).
 
     python launch.py --config=configs/copy_task.py:cell=lstm --workdir=runs/copy_lstm
 
