@@ -73,7 +73,7 @@ def test_corrupt_idx_file_is_a_clear_error(tmp_path):
 
 
 def test_unknown_names_list_the_choices():
-    with pytest.raises(ValueError, match=r"Unknown dataset 'mnsit'; available datasets: \['cifar10', "):
+    with pytest.raises(ValueError, match=r"Unknown dataset 'mnsit'; available datasets: \['adding', 'cifar10', "):
         input_pipeline.get_data({"name": "mnsit"})
     with pytest.raises(ValueError, match="Unknown data source 'hub'; choose one of"):
         input_pipeline.get_data({"name": "usps", "source": "hub"})
