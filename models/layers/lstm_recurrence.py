@@ -6,11 +6,13 @@ loop: one small (H x B) @ (B x 4H) product per step. Here the backward loop comp
 cuDNN and PyTorch do. Tested equal (values and gradients) to autodiff of `FusedLSTMCell.recur` in a scan.
 """
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 
-def _forward(wx, U, c0, h0, mask):
+def _forward(wx, U, c0, h0, mask, unroll):
     """wx (T, B, 4H) time-major input terms (f, i, c, o blocks), mask (T, B) or None."""
 
     def step(carry, inputs):
@@ -25,24 +27,24 @@ def _forward(wx, U, c0, h0, mask):
             c_new, h_new = jnp.where(keep, c_new, c), jnp.where(keep, h_new, h)
         return (c_new, h_new), (h_new, c_new, jnp.concatenate([f, i, g, o], axis=-1))
 
-    (c, h), (hs, cs, gates) = jax.lax.scan(step, (c0, h0), (wx, mask))
+    (c, h), (hs, cs, gates) = jax.lax.scan(step, (c0, h0), (wx, mask), unroll=unroll)
     return (c, h), hs, cs, gates
 
 
-@jax.custom_vjp
-def lstm_recurrence(wx, U, c0, h0, mask=None):
+@functools.partial(jax.custom_vjp, nondiff_argnums=(5,))
+def lstm_recurrence(wx, U, c0, h0, mask, unroll=1):
     """((c_T, h_T), hs (T, B, H)): the fused LSTM over time from (c0, h0). Masked steps (mask 0) keep the carry;
-    their entry of hs repeats the carried h (the layer zeroes it)."""
-    (c, h), hs, _, _ = _forward(wx, U, c0, h0, mask)
+    their entry of hs repeats the carried h (the layer zeroes it). `unroll`: steps per scan iteration."""
+    (c, h), hs, _, _ = _forward(wx, U, c0, h0, mask, unroll)
     return (c, h), hs
 
 
-def _fwd(wx, U, c0, h0, mask):
-    (c, h), hs, cs, gates = _forward(wx, U, c0, h0, mask)
+def _fwd(wx, U, c0, h0, mask, unroll):
+    (c, h), hs, cs, gates = _forward(wx, U, c0, h0, mask, unroll)
     return ((c, h), hs), (U, c0, h0, hs, cs, gates, mask)
 
 
-def _bwd(residuals, cotangents):
+def _bwd(unroll, residuals, cotangents):
     U, c0, h0, hs, cs, gates, mask = residuals
     (dc, dh), dhs = cotangents
     c_prev = jnp.concatenate([c0[None], cs[:-1]], axis=0)
@@ -68,7 +70,7 @@ def _bwd(residuals, cotangents):
             dc_prev, dh_prev = jnp.where(keep, dc_prev, dc), jnp.where(keep, dh_prev, dh)
         return (dc_prev, dh_prev), dz
 
-    (dc0, dh0), dzs = jax.lax.scan(step, (dc, dh), (dhs, gates, cs, c_prev, mask), reverse=True)
+    (dc0, dh0), dzs = jax.lax.scan(step, (dc, dh), (dhs, gates, cs, c_prev, mask), reverse=True, unroll=unroll)
     dU = jnp.einsum("tbh,tbg->hg", h_prev, dzs)  # one product over all steps
     return dzs, dU, dc0, dh0, None  # the mask is not differentiable
 

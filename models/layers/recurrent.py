@@ -57,7 +57,7 @@ class Recurrent(nn.Module):
             return new_carry, h
 
         if hasattr(cell, "scan_sequence") and hidden_offsets is None:  # a cell's own whole-sequence kernel
-            carry, outputs = cell.scan_sequence(carry, projected, mask)
+            carry, outputs = cell.scan_sequence(carry, projected, mask, self.unroll)
             if mask is not None:
                 outputs = jnp.where(mask[..., None], outputs, 0.0)
         else:
