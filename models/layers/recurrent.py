@@ -41,14 +41,15 @@ class Recurrent(nn.Module):
         if self.reverse:
             inputs = _flip(inputs, lengths)
         projected = cell.project_inputs(inputs)
-        carry = cell.initial_carry((batch,), projected_dtype(projected)) if initial_carry is None else initial_carry
+        dtype = jax.tree.leaves(projected)[0].dtype
+        carry = cell.initial_carry((batch,), dtype) if initial_carry is None else initial_carry
         mask = None if lengths is None else jnp.arange(steps)[None, :] < lengths[:, None]
 
         def step(cell, carry, xs):
             projected_t, mask_t, offset_t = xs
             new_carry, h = cell.recur(carry, projected_t)
             if offset_t is not None:
-                new_carry = _with_hidden(cell, new_carry, cell.hidden(new_carry) + offset_t)
+                new_carry = cell.with_hidden(new_carry, cell.hidden(new_carry) + offset_t)
                 h = cell.hidden(new_carry)
             if mask_t is not None:
                 keep = mask_t[:, None]
@@ -69,13 +70,9 @@ class Recurrent(nn.Module):
         return carry, outputs
 
 
-def projected_dtype(projected):
-    return jax.tree.leaves(projected)[0].dtype
-
-
-def _with_hidden(cell, carry, h):
-    """`carry` with its h part replaced (an LSTM carries (c, h); the other cells carry h alone)."""
-    return (carry[0], h) if isinstance(carry, tuple) else h
+def recurrent_hidden(carry):
+    """h from a carry: an LSTM carries (c, h), the other cells h alone."""
+    return carry[1] if isinstance(carry, tuple) else carry
 
 
 class RecurrentStack(nn.Module):
@@ -106,7 +103,7 @@ class RecurrentStack(nn.Module):
                 recurrent = Recurrent(self.cell, self.features, self.cell_options, reverse, self.unroll, name=name)
                 carry, out = recurrent(x, lengths)
                 outputs.append(out)
-                finals.append(carry[1] if isinstance(carry, tuple) else carry)
+                finals.append(recurrent_hidden(carry))
             x = jnp.concatenate(outputs, axis=-1) if len(outputs) > 1 else outputs[0]
             summary = jnp.concatenate(finals, axis=-1) if len(finals) > 1 else finals[0]
         return x, summary

@@ -32,6 +32,10 @@ class _Cell(nn.Module):
         """h_t, the part of the carry the layer above sees."""
         return carry
 
+    def with_hidden(self, carry, h):
+        """`carry` with h_t replaced by `h`."""
+        return h
+
     def __call__(self, carry, x):
         return self.recur(carry, self.project_inputs(x))
 
@@ -80,6 +84,9 @@ class LSTMCell(_Cell):
 
     def hidden(self, carry):
         return carry[1]
+
+    def with_hidden(self, carry, h):
+        return carry[0], h
 
     def setup(self):
         self.W_f = self._input(bias_init=nn.initializers.constant(self.forget_bias))
