@@ -1,0 +1,39 @@
+"""Subword and character tokenizers: round trips, special ids, stored in the workdir and reused."""
+
+import os
+
+import pytest
+
+from input_pipeline import tokenizers
+
+ENGLISH = ["How are you?", "Machine learning is fun.", "Hi.", "I like tea.", "You are here."] * 40
+CHINESE = ["你好嗎?", "機器學習很有趣。", "嗨。", "我喜歡茶。", "你在這裡。"] * 40
+
+
+def test_character_tokenizer_round_trip_and_unknown_characters():
+    tokenizer = tokenizers.CharacterTokenizer.train(CHINESE, vocab_size=100)
+    ids = tokenizer.encode("你好嗎?")
+    assert all(i > tokenizers.EOS for i in ids) and tokenizer.decode(ids) == "你好嗎?"
+    assert tokenizer.encode("龍")[0] == tokenizers.UNK
+    small = tokenizers.CharacterTokenizer.train(CHINESE, vocab_size=8)  # 4 specials + the 4 commonest
+    assert small.vocab_size == 8
+
+
+def test_subword_tokenizer_round_trip_with_the_shared_special_ids():
+    tokenizer = tokenizers.SubwordTokenizer.train(ENGLISH, vocab_size=40)
+    ids = tokenizer.encode("How are you?")
+    assert min(ids) > tokenizers.EOS and tokenizer.decode(ids + [tokenizers.EOS, tokenizers.PAD]) == "How are you?"
+    assert tokenizer._processor.pad_id() == tokenizers.PAD and tokenizer._processor.bos_id() == tokenizers.BOS
+
+
+@pytest.mark.parametrize("kind", tokenizers.KINDS)
+def test_stored_tokenizer_is_reused_not_retrained(tmp_path, kind):
+    first = tokenizers.load_or_train(str(tmp_path), "zh", kind, CHINESE, 30)
+    assert len(os.listdir(tmp_path)) == 1
+    again = tokenizers.load_or_train(str(tmp_path), "zh", kind, ["completely different text"] * 50, 30)
+    assert again.encode("你好嗎?") == first.encode("你好嗎?")
+
+
+def test_unknown_tokenizer_kind_names_the_choices(tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown tokenizer 'bpe'; choose one of \['subword', 'character'\]"):
+        tokenizers.load_or_train(str(tmp_path), "en", "bpe", ENGLISH, 30)
