@@ -37,3 +37,24 @@ def test_stored_tokenizer_is_reused_not_retrained(tmp_path, kind):
 def test_unknown_tokenizer_kind_names_the_choices(tmp_path):
     with pytest.raises(ValueError, match=r"Unknown tokenizer 'bpe'; choose one of \['subword', 'character'\]"):
         tokenizers.load_or_train(str(tmp_path), "en", "bpe", ENGLISH, 30)
+
+
+def test_translation_arrays_from_separate_split_files(tmp_path):
+    from input_pipeline import translation
+
+    lines = "\n".join(f"{e}\t{c}" for e, c in zip(ENGLISH, CHINESE, strict=True))
+    for split in ("train", "validation", "test"):
+        (tmp_path / f"{split}.tsv").write_text(lines + "\n")
+    config = {f"{s}_file": str(tmp_path / f"{s}.tsv") for s in ("train", "validation", "test")}
+    config.update(direction="zh-en", source_tokenizer="character", target_tokenizer="subword",
+                  source_vocab_size=50, target_vocab_size=40, max_length=12)
+    data = translation.load(config, str(tmp_path / "workdir"))
+    test = data.splits["test"]
+    assert test["source"].shape == (len(ENGLISH), 12) and data.texts["test"][0] == (CHINESE[0], ENGLISH[0])
+    ids = data.target_tokenizer.encode(ENGLISH[0])
+    assert test["target_inputs"][0, : len(ids) + 1].tolist() == [tokenizers.BOS, *ids]
+    assert test["targets"][0, : len(ids) + 1].tolist() == [*ids, tokenizers.EOS]
+    assert data.source_tokenizer.decode(test["source"][0]) == CHINESE[0]
+    assert sorted(os.listdir(tmp_path / "workdir" / "tokenizers")) == ["en_subword.model", "zh_character.json"]
+    with pytest.raises(ValueError, match=r"Unknown direction 'zh-fr'"):
+        translation.load({**config, "direction": "zh-fr"}, str(tmp_path / "workdir"))
