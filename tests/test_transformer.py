@@ -1,0 +1,90 @@
+"""The Transformer and its decoding: the base model's size, masks, cached decoding, greedy and beam search."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from input_pipeline.tokenizers import EOS
+from models.layers.attention import sinusoidal_positions
+from models.transformer import Transformer
+from train.tasks import beam_search
+
+TINY = dict(vocab_size=30, d_model=32, num_heads=4, num_encoder_layers=2, num_decoder_layers=2, d_ff=64,
+            dropout_rate=0.0, max_length=16)
+
+
+def _tiny(seed=0, **overrides):
+    model = Transformer(**{**TINY, **overrides})
+    source = jax.random.randint(jax.random.PRNGKey(seed), (4, 7), 4, 30).at[:, 5:].set(0)  # 2 padding positions
+    target = jax.random.randint(jax.random.PRNGKey(seed + 1), (4, 6), 4, 30)
+    return model, source, target, model.init(jax.random.PRNGKey(seed), source, target)
+
+
+def test_base_model_parameter_count():
+    # Table 3 "base": 65M at a 37k shared vocabulary. Ours with 37,000 tokens, shared embeddings: 18,944,000
+    # embeddings + 6 x 3,152,384 encoder layers + 6 x 4,204,032 decoder layers.
+    variables = jax.eval_shape(lambda: Transformer().init(
+        jax.random.PRNGKey(0), jnp.ones((1, 8), jnp.int32), jnp.ones((1, 8), jnp.int32)))
+    count = sum(x.size for x in jax.tree.leaves(variables["params"]))
+    assert count == 37_000 * 512 + 6 * 3_152_384 + 6 * 4_204_032 == 63_082_496
+
+
+def test_sinusoidal_positions_follow_section_3_5():
+    table = sinusoidal_positions(50, 16)
+    np.testing.assert_allclose(table[7, 4], np.sin(7 / 10000 ** (4 / 16)), rtol=1e-6)
+    np.testing.assert_allclose(table[7, 5], np.cos(7 / 10000 ** (4 / 16)), rtol=1e-6)
+
+
+def test_padding_and_future_tokens_change_nothing_they_must_not():
+    model, source, target, variables = _tiny()
+    logits = model.apply(variables, source, target)
+    # Other tokens in the source's padding positions: still padding (id 0 marks it), so replace padding by
+    # padding of another length instead: cut the source to its real tokens plus one padding column.
+    np.testing.assert_allclose(model.apply(variables, source[:, :6], target), logits, atol=1e-5)
+    # Causal: changing target tokens after position 2 leaves logits at positions 0..2 unchanged.
+    changed = target.at[:, 3:].set(5)
+    np.testing.assert_allclose(model.apply(variables, source, changed)[:, :3], logits[:, :3], atol=1e-5)
+    assert not np.allclose(model.apply(variables, source, changed)[:, 3:], logits[:, 3:])
+
+
+def test_cached_decoding_equals_uncached():
+    model, source, target, variables = _tiny()
+    full = model.apply(variables, source, target)
+    decoder = model.clone(decode=True)
+    encoded = model.apply(variables, source, method="encode")
+    cache = beam_search._zero_cache(model, variables["params"], encoded, source, target.shape[1])
+    steps = []
+    for t in range(target.shape[1]):
+        logits, updated = decoder.apply({**variables, "cache": cache}, encoded, source, target[:, t:t + 1],
+                                        offset=t, method="decode_targets", mutable=["cache"])
+        cache = updated["cache"]
+        steps.append(logits)
+    np.testing.assert_allclose(jnp.concatenate(steps, axis=1), full, atol=1e-5)
+
+
+def _eos_prone(variables, scale):
+    """Shared embeddings: scaling EOS's row makes the model end sequences early, at varied lengths."""
+    params = jax.tree.map(lambda x: x, variables["params"])
+    table = params["source_embed"]["embedding"]
+    params["source_embed"]["embedding"] = table.at[EOS].multiply(scale)
+    return params
+
+
+def test_beam_one_equals_greedy_and_wider_beams_score_at_least_as_well():
+    model, source, _, variables = _tiny(seed=3)
+    params = _eos_prone(variables, 6.0)
+    greedy = jax.jit(lambda p: beam_search.greedy_decode(model, p, source, 12))(params)
+    beam1 = jax.jit(lambda p: beam_search.beam_search(model, p, source, 12, beam_size=1))(params)
+    np.testing.assert_array_equal(beam1, greedy)
+    assert np.any(greedy == EOS)  # the test exercises ending hypotheses
+
+    def score(tokens):  # log P(tokens | source) with the length penalty, by teacher forcing
+        inputs = jnp.concatenate([jnp.full((tokens.shape[0], 1), 2), tokens[:, :-1]], axis=1)
+        log_probs = beam_search.output_log_probs(model.apply({"params": params}, source, inputs))
+        picked = jnp.take_along_axis(log_probs, tokens[..., None], axis=-1)[..., 0]
+        length = jnp.where(jnp.any(tokens == EOS, axis=1), jnp.argmax(tokens == EOS, axis=1) + 1, tokens.shape[1])
+        valid = jnp.arange(tokens.shape[1])[None] < length[:, None]
+        return jnp.sum(picked * valid, axis=1) / beam_search.length_penalty(length, 0.6)
+
+    beam4 = beam_search.beam_search(model, params, source, 12, beam_size=4)
+    assert np.all(np.asarray(score(beam4)) >= np.asarray(score(greedy)) - 1e-4)
