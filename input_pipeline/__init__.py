@@ -8,17 +8,18 @@ USPS digits). Every split is a dict of arrays whose first axis indexes examples.
 
 from collections.abc import Mapping
 
-from input_pipeline import augment, composed, sources, synthetic
+from input_pipeline import augment, composed, sources, synthetic, translation
 from input_pipeline.dataset import InMemoryDataset, num_examples, standardize, to_pixel_range
 
 DATA_FIELDS = {
     "name", "source", "data_dir", "pixel_range", "pad_to", "augment", "eval_splits", "num_train", "num_eval",
-    "held_out", "standardize", "generator",
+    "held_out", "standardize", "generator", "translation",
 }
+TRANSLATION = "translation"
 
 
 def _check_name(name: str) -> None:
-    known = {**sources.DATASETS, **synthetic.GENERATORS, **composed.DATASETS}
+    known = {**sources.DATASETS, **synthetic.GENERATORS, **composed.DATASETS, TRANSLATION: None}
     if name not in known:
         raise ValueError(f"Unknown dataset {name!r}; available datasets: {sorted(known)}.")
 
@@ -53,7 +54,7 @@ def _finish(train: dict, others: dict, names, num_classes: int, augment_fn) -> I
     return InMemoryDataset(train=train, eval_splits=eval_splits, num_classes=num_classes, augment=augment_fn)
 
 
-def get_data(data_config: Mapping) -> InMemoryDataset:
+def get_data(data_config: Mapping, workdir: str = "") -> InMemoryDataset:
     """Loads `data_config.name`, preprocesses it once on the host, and attaches its in-step augmentation.
 
     Fields: name (see the module docstring), source ("files" | "tfds"), data_dir ("" = $JAX_CLASSICS_DATA_DIR),
@@ -61,7 +62,8 @@ def get_data(data_config: Mapping) -> InMemoryDataset:
     last N training examples become the "held_out" split and are not trained on; He et al. 2016 hold out 5,000
     of CIFAR-10's 50,000), standardize (see `dataset.standardize`), eval_splits (names among "train", "test",
     "held_out" and a dataset's own, e.g. CIFAR-10's "test_exact"), num_train / num_eval (0 = all; the first N
-    examples, for smoke runs), generator (options of a synthetic or composed dataset; see their modules).
+    examples, for smoke runs), generator (options of a synthetic or composed dataset; see their modules),
+    translation (options of the "translation" dataset, see `translation`; its tokenizers live in `workdir`).
     """
     unknown = sorted(set(data_config) - DATA_FIELDS)
     if unknown:
@@ -70,6 +72,14 @@ def get_data(data_config: Mapping) -> InMemoryDataset:
     _check_name(name)
     names = data_config.get("eval_splits", ("test",))
     generator_options = dict(data_config.get("generator", {}))
+    if name == TRANSLATION:
+        if not workdir:
+            raise ValueError("The translation dataset needs a workdir to keep its tokenizers in.")
+        loaded = translation.load(data_config.get("translation", {}), workdir)
+        train, others = _select_splits(loaded.splits, data_config)
+        dataset = _finish(train, others, names, loaded.target_tokenizer.vocab_size, augment.identity)
+        dataset.metadata = loaded
+        return dataset
     if name in synthetic.GENERATORS:
         train, others = _select_splits(synthetic.generate(name, generator_options), data_config)
         return _finish(train, others, names, synthetic.GENERATORS[name].num_classes, augment.identity)

@@ -2,6 +2,7 @@
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import numpy as np
@@ -23,12 +24,14 @@ class InMemoryDataset:
       eval_splits: named splits evaluated whole, in order (e.g. {"test": ..., "train": ...}).
       num_classes: number of labels.
       augment: `augment(batch, rng) -> batch`, a pure jax function run inside the compiled train step.
+      metadata: what a task needs beyond the arrays (translation: tokenizers and reference texts).
     """
 
     train: Split
     eval_splits: dict[str, Split]
     num_classes: int
     augment: Callable[[dict[str, jax.Array], jax.Array], dict[str, jax.Array]]
+    metadata: Any = None
 
     @property
     def num_train(self) -> int:

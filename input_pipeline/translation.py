@@ -34,6 +34,8 @@ class TranslationData:
     texts: dict[str, list[tuple[str, str]]]  # (source text, reference text) per split, in the arrays' order
     source_tokenizer: object
     target_tokenizer: object
+    source_language: str
+    target_language: str
 
 
 def options(config: Mapping) -> dict:
@@ -91,4 +93,4 @@ def load(config: Mapping, workdir: str) -> TranslationData:
             "targets": encode(target_tokenizer, targets, length, [], [tokenizers.EOS]),
         }
         texts[name] = split
-    return TranslationData(splits, texts, source_tokenizer, target_tokenizer)
+    return TranslationData(splits, texts, source_tokenizer, target_tokenizer, source_lang, target_lang)

@@ -13,6 +13,7 @@ from models.lenet5 import LeNet5, LeNet5Modern
 from models.mlp import MLP
 from models.resnet import IMAGENET_DEPTHS, CifarResNet, ResNet
 from models.sequence_shapes import ManyToManyAligned, ManyToOne, OneToMany, OneToOne
+from models.transformer import Transformer
 from models.vgg import VGG
 
 MODELS: dict[str, type[nn.Module]] = {
@@ -31,6 +32,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "one_to_many": OneToMany,
     "many_to_many_aligned": ManyToManyAligned,
     "crnn": CRNN,
+    "transformer": Transformer,
 }
 
 # Named variants: name -> (registered model, field values). `configs.base.model_config("resnet56")` expands one

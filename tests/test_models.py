@@ -77,15 +77,24 @@ PARAMETER_COUNTS = {
     "many_to_many_aligned": ((10, 8), deck_lstm(8) + 1_290, (10, 10)),
     # Shi et al. 2015, section 3.4: "8.3M parameters" (37 classes with the blank; see models/crnn.py).
     "crnn": ((32, 100, 1), 8_325_669, (26, 37)),
+    # Vaswani et al. 2017, Table 3 base, "65M" at a 37k vocabulary: inputs are (source, target) token ids.
+    "transformer": (((8,), (8,)), 37_000 * 512 + 6 * 3_152_384 + 6 * 4_204_032, (8, 37_000)),
     "crnn_small": ((32, 128, 1), CRNN_SMALL_CONVS + bilstm(128, 128) + (256 * 128 + 128) + bilstm(128, 128)
                    + 256 * 11 + 11, (33, 11)),
 }
 
 
-def _abstract_variables(name, batch=2):
+def _inputs(name, batch):
+    """Zeros of the entry's input shape, or token ids (int32) for each shape of a tuple of shapes."""
     shape = PARAMETER_COUNTS[name][0]
+    if isinstance(shape[0], tuple):
+        return tuple(jnp.ones((batch, *s), jnp.int32) for s in shape)
+    return (jnp.zeros((batch, *shape)),)
+
+
+def _abstract_variables(name, batch=2):
     model = models.build(configs.base.model_config(name))
-    return model, jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), jnp.zeros((batch, *shape))))
+    return model, jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), *_inputs(name, batch)))
 
 
 def _params(name):
@@ -110,7 +119,7 @@ def test_parameter_count_and_output_shape(name):
     assert _count(variables["params"]) == count
     if name.endswith("1202"):
         return  # tracing 1,202 layers again for the output shape costs 10 s; depth 20 checks the same code
-    outputs = jax.eval_shape(lambda v: model.apply(v, jnp.zeros((3, *shape))), variables)
+    outputs = jax.eval_shape(lambda v: model.apply(v, *_inputs(name, 3)), variables)
     assert outputs.shape == (3, *np.atleast_1d(classes))
 
 

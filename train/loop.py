@@ -39,7 +39,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     mesh = sharding.make_mesh(config.get("num_devices", 0))
     sharding.check_divisible(config.batch_size, mesh, "batch_size")
     sharding.check_divisible(config.eval_batch_size, mesh, "eval_batch_size")
-    data = input_pipeline.get_data(config.data)
+    data = input_pipeline.get_data(config.data, workdir)
     steps_per_epoch = data.num_train // config.batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"batch_size={config.batch_size} exceeds the {data.num_train} training examples.")
@@ -109,6 +109,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             checkpointer.save(step, state)
     if not evaluated:  # resumed after the end: evaluate once more
         final.update(run_evaluation(step))
+    if hasattr(task, "final_evaluation"):  # what the compiled evaluation cannot do (e.g. decode and score BLEU)
+        decoded = task.final_evaluation(model, state.params, data)
+        report.eval_line(step, "decoded", decoded)
+        writer.write(step, decoded)
+        final.update(decoded)
     checkpointer.close()
     writer.close()
 

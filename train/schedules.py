@@ -1,20 +1,30 @@
-"""Learning-rate schedules from config: constant, step (piecewise constant), cosine; each with optional warmup."""
+"""Learning-rate schedules from config: constant, step (piecewise constant), cosine, each with optional linear
+warmup; and the Transformer's inverse square root schedule, which has its own warmup."""
 
 from collections.abc import Mapping
 
+import jax.numpy as jnp
 import optax
 
 from train import durations
 
-SCHEDULES = ("constant", "step", "cosine")
+SCHEDULES = ("constant", "step", "cosine", "inverse_sqrt")
 
 
 def build(config: Mapping, steps_per_epoch: int, total_steps: int) -> optax.Schedule:
     """Fields: name; learning_rate (constant, cosine peak); values + boundaries_steps|boundaries_epochs (step:
     len(values) == len(boundaries) + 1, e.g. LeNet-5's 5e-4, 2e-4, 1e-4, 5e-5, 1e-5 after 2, 5, 8, 12 passes);
-    end_learning_rate (cosine); warmup_steps|warmup_epochs (linear from 0, before any schedule)."""
+    end_learning_rate (cosine); warmup_steps|warmup_epochs (linear from 0, before any schedule).
+
+    inverse_sqrt: Vaswani et al. 2017, eq. 3, lrate = learning_rate * min(n^-0.5, n * warmup^-1.5) at step
+    n = step + 1, with learning_rate = d_model^-0.5 in the paper (warmup 4,000)."""
     name = config.get("name", "constant")
     warmup = durations.to_steps(config, "warmup", steps_per_epoch, default=0)
+    if name == "inverse_sqrt":
+        if not warmup:
+            raise ValueError("The inverse_sqrt schedule needs warmup_steps or warmup_epochs.")
+        scale = config["learning_rate"]
+        return lambda step: scale * jnp.minimum((step + 1.0) ** -0.5, (step + 1.0) * warmup ** -1.5)
     if name == "constant":
         main = optax.constant_schedule(config["learning_rate"])
     elif name == "step":

@@ -23,13 +23,14 @@ class TrainState:
     rng: jax.Array
 
 
-def create(model: nn.Module, tx, example_inputs: jax.Array, seed: int, mesh: Mesh) -> TrainState:
+def create(model: nn.Module, tx, example_inputs, seed: int, mesh: Mesh) -> TrainState:
     """Shape-first sharded initialisation: trace `init` abstractly, choose shardings, then run it jitted with
     those output shardings so no parameter is ever materialised on one device first."""
 
     def init(rng):
         init_rng, train_rng = jax.random.split(rng)
-        variables = model.init({"params": init_rng, "dropout": init_rng}, example_inputs, train=False)
+        inputs = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
+        variables = model.init({"params": init_rng, "dropout": init_rng}, *inputs, train=False)
         params = variables.pop("params")
         return TrainState(
             step=jnp.zeros([], jnp.int32), params=params, model_state=dict(variables),

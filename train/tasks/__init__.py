@@ -1,8 +1,9 @@
 """Task registry. A task owns its loss, metrics, evaluation and decoding; the training loop knows none of them.
 
-A task provides: example_inputs(split), train_loss(model, params, model_state, batch, rng) ->
-(loss, (metric sums, new model state)), eval_sums(model, variables, batch, mask) -> metric sums, and
-summarize(sums) -> {name: float}.
+A task provides: example_inputs(split) (the model's inputs, a tuple when it takes several),
+train_loss(model, params, model_state, batch, rng) -> (loss, (metric sums, new model state)),
+eval_sums(model, variables, batch, mask) -> metric sums, summarize(sums) -> {name: float}, and optionally
+final_evaluation(model, params, data) -> {name: float}, run once after training (decoding, BLEU).
 """
 
 import dataclasses
@@ -12,12 +13,14 @@ from train.tasks.classification import Classification
 from train.tasks.ctc import CTC
 from train.tasks.regression import Regression
 from train.tasks.sequence_labeling import SequenceLabeling
+from train.tasks.translation import Translation
 
 TASKS = {
     "classification": Classification,
     "regression": Regression,
     "sequence_labeling": SequenceLabeling,
     "ctc": CTC,
+    "translation": Translation,
 }
 
 

@@ -1,0 +1,98 @@
+"""Translation: teacher-forced training of an encoder-decoder, token metrics in the compiled evaluation, and BLEU
+on decoded sentences at the end of training.
+
+Batches hold "source", "target_inputs" (BOS y_1 ... y_n) and "targets" (y_1 ... y_n EOS), padded with 0. The loss
+is the cross-entropy per target token with label smoothing (Vaswani et al. 2017, section 5.4: 0.1), padding
+excluded. `final_evaluation` decodes the evaluation splits (beam search, or greedy with beam_size 1) and scores
+them with sacreBLEU corpus BLEU and chrF against the reference texts (tokenize "zh" for Chinese targets, "13a"
+for English).
+"""
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from input_pipeline.tokenizers import EOS, PAD
+from train.tasks import beam_search
+
+
+@dataclasses.dataclass(frozen=True)
+class Translation:
+    num_classes: int  # the target vocabulary
+    label_smoothing: float = 0.1
+    beam_size: int = 4
+    length_penalty: float = 0.6
+    decode_batch_size: int = 256
+    bleu_splits: tuple[str, ...] = ("test",)
+
+    def example_inputs(self, split: dict):
+        return split["source"][:1], split["target_inputs"][:1]
+
+    def _sums(self, logits, targets, example_mask):
+        weights = (targets != PAD).astype(jnp.float32) * example_mask[:, None]
+        one_hot = jax.nn.one_hot(targets, logits.shape[-1])
+        smoothed = optax.smooth_labels(one_hot, self.label_smoothing) if self.label_smoothing else one_hot
+        losses = optax.softmax_cross_entropy(logits, smoothed)
+        nll = optax.softmax_cross_entropy(logits, one_hot)  # without smoothing: the perplexity's
+        correct = (jnp.argmax(logits, axis=-1) == targets).astype(jnp.float32)
+        return {"loss": jnp.sum(losses * weights), "nll": jnp.sum(nll * weights),
+                "correct_tokens": jnp.sum(correct * weights), "tokens": jnp.sum(weights),
+                "count": jnp.sum(example_mask)}
+
+    def train_loss(self, model: nn.Module, params, model_state, batch, rng):
+        logits = model.apply({"params": params, **model_state}, batch["source"], batch["target_inputs"],
+                             train=True, rngs={"dropout": rng})
+        sums = self._sums(logits, batch["targets"], jnp.ones(logits.shape[0]))
+        return sums["loss"] / jnp.maximum(sums["tokens"], 1.0), (sums, dict(model_state))
+
+    def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
+        logits = model.apply(variables, batch["source"], batch["target_inputs"], train=False)
+        return self._sums(logits, batch["targets"], mask)
+
+    @staticmethod
+    def summarize(sums: dict) -> dict[str, float]:
+        tokens = max(float(sums["tokens"]), 1.0)
+        accuracy = float(sums["correct_tokens"]) / tokens
+        return {"loss": float(sums["loss"]) / tokens, "perplexity": float(np.exp(float(sums["nll"]) / tokens)),
+                "token_accuracy": accuracy, "examples": float(sums["count"])}
+
+    def decode(self, model: nn.Module, params, source: np.ndarray, max_length: int) -> np.ndarray:
+        """Token ids (N, max_length) for source ids (N, L), in batches of decode_batch_size, compiled once."""
+        if self.beam_size > 1:
+            fn = jax.jit(lambda p, s: beam_search.beam_search(model, p, s, max_length, self.beam_size,
+                                                              self.length_penalty))
+        else:
+            fn = jax.jit(lambda p, s: beam_search.greedy_decode(model, p, s, max_length))
+        size = self.decode_batch_size
+        outputs = []
+        for start in range(0, len(source), size):
+            chunk = source[start:start + size]
+            padded = np.concatenate([chunk, np.zeros((size - len(chunk), chunk.shape[1]), chunk.dtype)])
+            outputs.append(np.asarray(fn(params, padded))[: len(chunk)])
+        return np.concatenate(outputs)
+
+    def final_evaluation(self, model: nn.Module, params, data) -> dict[str, float]:
+        """{split/bleu, split/chrf} on the decoded `bleu_splits` (data.metadata is a TranslationData)."""
+        import sacrebleu
+
+        translation = data.metadata
+        bleu_tokenize = "zh" if translation.target_language == "zh" else "13a"
+        results = {}
+        for split in self.bleu_splits:
+            source = translation.splits[split]["source"]
+            ids = self.decode(model, params, source, source.shape[1])
+            hypotheses = [translation.target_tokenizer.decode(_until_eos(row)) for row in ids]
+            references = [reference for _, reference in translation.texts[split]]
+            results[f"{split}/bleu"] = sacrebleu.corpus_bleu(hypotheses, [references],
+                                                             tokenize=bleu_tokenize).score
+            results[f"{split}/chrf"] = sacrebleu.corpus_chrf(hypotheses, [references]).score
+        return results
+
+
+def _until_eos(ids) -> list[int]:
+    ids = list(ids)
+    return ids[: ids.index(EOS)] if EOS in ids else ids
