@@ -12,6 +12,7 @@ from models.lecun1989 import LeCun1989, LeCun1989Modern
 from models.lenet5 import LeNet5, LeNet5Modern
 from models.mlp import MLP
 from models.resnet import IMAGENET_DEPTHS, CifarResNet, ResNet
+from models.seq2seq import RNNEncoderDecoder
 from models.sequence_shapes import ManyToManyAligned, ManyToOne, OneToMany, OneToOne
 from models.transformer import Transformer
 from models.vgg import VGG
@@ -33,6 +34,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "many_to_many_aligned": ManyToManyAligned,
     "crnn": CRNN,
     "transformer": Transformer,
+    "rnn_encoder_decoder": RNNEncoderDecoder,
 }
 
 # Named variants: name -> (registered model, field values). `configs.base.model_config("resnet56")` expands one

@@ -79,6 +79,11 @@ PARAMETER_COUNTS = {
     "crnn": ((32, 100, 1), 8_325_669, (26, 37)),
     # Vaswani et al. 2017, Table 3 base, "65M" at a 37k vocabulary: inputs are (source, target) token ids.
     "transformer": (((8,), (8,)), 37_000 * 512 + 6 * 3_152_384 + 6 * 4_204_032, (8, 37_000)),
+    # Bahdanau et al.'s layout at our default sizes (vocabularies 8,000, embeddings and units 256): embeddings,
+    # a bidirectional deck LSTM encoder, the bridge to s_0, U h_j, then the decoder step: an LSTM reading
+    # [embedding; context] (768), W s, v, and the output layer reading [s; context; embedding] (1,024).
+    "rnn_encoder_decoder": (((8,), (8,)), 2 * 8000 * 256 + 2 * deck_lstm(256, 256) + (512 * 256 + 256) + 512 * 256
+                            + deck_lstm(768, 256) + 256 * 256 + 256 + (1024 * 8000 + 8000), (8, 8000)),
     "crnn_small": ((32, 128, 1), CRNN_SMALL_CONVS + bilstm(128, 128) + (256 * 128 + 128) + bilstm(128, 128)
                    + 256 * 11 + 11, (33, 11)),
 }

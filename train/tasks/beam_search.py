@@ -75,7 +75,7 @@ def beam_search(model, params, source, max_length: int, beam_size: int = 4, alph
         return jnp.repeat(x, beam_size, axis=0)
 
     encoded = model.apply({"params": params}, source, method="encode")
-    encoded, source_tiled = tile(encoded), tile(source)
+    encoded, source_tiled = jax.tree.map(tile, encoded), tile(source)
     step = _step_fn(model, params, encoded, source_tiled)
     cache = _zero_cache(model, params, encoded, source_tiled, max_length)
 

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from input_pipeline.tokenizers import EOS
 from models.layers.attention import sinusoidal_positions
@@ -88,3 +89,44 @@ def test_beam_one_equals_greedy_and_wider_beams_score_at_least_as_well():
 
     beam4 = beam_search.beam_search(model, params, source, 12, beam_size=4)
     assert np.all(np.asarray(score(beam4)) >= np.asarray(score(greedy)) - 1e-4)
+
+
+def _tiny_rnn(attention, cell="lstm"):
+    from models.seq2seq import RNNEncoderDecoder
+
+    model = RNNEncoderDecoder(vocab_size=30, features=16, embedding_dim=8, attention=attention, cell=cell)
+    source = jax.random.randint(jax.random.PRNGKey(0), (3, 7), 4, 30).at[:, 5:].set(0)
+    target = jax.random.randint(jax.random.PRNGKey(1), (3, 6), 4, 30)
+    return model, source, target, model.init(jax.random.PRNGKey(0), source, target)
+
+
+@pytest.mark.parametrize("attention", ["none", "bahdanau", "luong"])
+def test_rnn_encoder_decoder_cached_decoding_equals_teacher_forcing(attention):
+    model, source, target, variables = _tiny_rnn(attention)
+    full = model.apply(variables, source, target)
+    decoder = model.clone(decode=True)
+    encoded = model.apply(variables, source, method="encode")
+    cache = beam_search._zero_cache(model, variables["params"], encoded, source, target.shape[1])
+    steps = []
+    for t in range(target.shape[1]):
+        logits, updated = decoder.apply({**variables, "cache": cache}, encoded, source, target[:, t:t + 1],
+                                        offset=t, method="decode_targets", mutable=["cache"])
+        cache = updated["cache"]
+        steps.append(logits)
+    np.testing.assert_allclose(jnp.concatenate(steps, axis=1), full, atol=1e-5)
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "luong"])
+def test_attention_weights_cover_the_real_source_tokens_only(attention):
+    model, source, target, variables = _tiny_rnn(attention, cell="gru")
+    weights = model.apply(variables, source, target, method="attention_weights")
+    assert weights.shape == (3, 6, 7)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(weights[..., 5:], 0.0)  # the two padding positions
+
+
+def test_rnn_encoder_decoder_beam_one_equals_greedy():
+    model, source, _, variables = _tiny_rnn("bahdanau")
+    params = jax.tree.map(lambda x: 4 * x, variables["params"])
+    greedy = beam_search.greedy_decode(model, params, source, 10)
+    np.testing.assert_array_equal(beam_search.beam_search(model, params, source, 10, beam_size=1), greedy)
