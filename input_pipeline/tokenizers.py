@@ -94,14 +94,17 @@ class SubwordTokenizer:
             return cls(f.read())
 
 
-def load_or_train(directory: str, name: str, kind: str, texts: Iterable[str], vocab_size: int):
-    """The tokenizer stored as `directory/name.*`, or a new one trained on `texts` and stored there."""
+def load_or_train(directory: str, name: str, kind: str, texts: Iterable[str] | None, vocab_size: int):
+    """The tokenizer stored as `directory/name.*`, or a new one trained on `texts` and stored there (texts None:
+    it must exist already)."""
     if kind not in KINDS:
         raise ValueError(f"Unknown tokenizer {kind!r}; choose one of {list(KINDS)}.")
     cls, suffix = (SubwordTokenizer, ".model") if kind == "subword" else (CharacterTokenizer, ".json")
     path = os.path.join(directory, name + suffix)
     if os.path.exists(path):
         return cls.load(path)
+    if texts is None:
+        raise FileNotFoundError(f"No tokenizer at {path}: the run has not stored its vocabulary there.")
     tokenizer = cls.train(texts, vocab_size)
     os.makedirs(directory, exist_ok=True)
     tokenizer.save(path)

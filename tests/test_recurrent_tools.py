@@ -43,3 +43,19 @@ def test_read_codes_agrees_with_the_compiled_evaluation_and_draws_samples(zip_ru
 def test_trained_load_names_what_is_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="no config.json"):
         trained.load(str(tmp_path))
+
+
+@pytest.mark.parametrize("model", ["transformer", "lstm_luong"])
+def test_translate_new_sentences_and_draw_the_attention(model, tmp_path):
+    from train import translate
+
+    workdir = tmp_path / "run"
+    train.train_and_evaluate(_config("translation", f"smoke,model={model}"), str(workdir))
+    translator = translate.Translator(str(workdir))
+    outputs = translator.translate(["你好嗎?", "機器學習"])
+    assert len(outputs) == 2 and all(isinstance(o, str) for o in outputs)
+    source_pieces, output_pieces, weights = translator.attention("你好嗎?")
+    assert weights.shape == (len(output_pieces), len(source_pieces))
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-4)
+    translate.plot_attention(source_pieces, output_pieces, weights, str(tmp_path / "attention.png"))
+    assert (tmp_path / "attention.png").read_bytes()[:4] == b"\x89PNG"
