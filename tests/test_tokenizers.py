@@ -58,3 +58,16 @@ def test_translation_arrays_from_separate_split_files(tmp_path):
     assert sorted(os.listdir(tmp_path / "workdir" / "tokenizers")) == ["en_subword.model", "zh_character.json"]
     with pytest.raises(ValueError, match=r"Unknown direction 'zh-fr'"):
         translation.load({**config, "direction": "zh-fr"}, str(tmp_path / "workdir"))
+
+
+def test_bleu_plumbing_on_known_cases():
+    from train.tasks.translation import corpus_scores, until_eos
+
+    assert until_eos([7, 8, tokenizers.EOS, 9]) == [7, 8] and until_eos([7, 8]) == [7, 8]
+    same = corpus_scores(["How are you?", "I like tea."], ["How are you?", "I like tea."], "en")
+    assert same["bleu"] == pytest.approx(100.0) and same["chrf"] == pytest.approx(100.0)
+    assert corpus_scores(["x y z w"], ["How are you today?"], "en")["bleu"] == pytest.approx(0.0)
+    # Chinese is scored by character ("zh" tokenisation): the first 4 of 5 characters right gives n-gram
+    # precisions 4/5, 3/4, 2/3, 1/2 at the reference's length (no brevity penalty): BLEU = 100 (1/5)^(1/4).
+    expected = 100 * (4 / 5 * 3 / 4 * 2 / 3 * 1 / 2) ** 0.25
+    assert corpus_scores(["我喜歡茶嗎"], ["我喜歡茶。"], "zh")["bleu"] == pytest.approx(expected, rel=1e-3)

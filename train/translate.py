@@ -17,6 +17,7 @@ from input_pipeline import tokenizers, translation
 from input_pipeline.tokenizers import BOS
 from models.transformer import Transformer
 from train import tasks, trained
+from train.tasks.translation import until_eos
 
 
 class Translator:
@@ -40,14 +41,14 @@ class Translator:
 
     def translate(self, sentences: list[str]) -> list[str]:
         ids = self.task.decode(self.model, self.params, self.source_ids(sentences), self.max_length)
-        return [self.target_tokenizer.decode(_until_eos(row)) for row in ids]
+        return [self.target_tokenizer.decode(until_eos(row)) for row in ids]
 
     def attention(self, sentence: str) -> tuple[list[str], list[str], np.ndarray]:
         """(source pieces, output pieces, weights (output, source)) for the model's own translation; for the
         Transformer, the last decoder layer's cross-attention averaged over heads."""
         source = self.source_ids([sentence])
         # BOS + the output must fit the model's positions.
-        output = _until_eos(self.task.decode(self.model, self.params, source, self.max_length)[0])
+        output = until_eos(self.task.decode(self.model, self.params, source, self.max_length)[0])
         output = output[: self.max_length - 1]
         target_inputs = jnp.array([[BOS, *output]], jnp.int32)
         if isinstance(self.model, Transformer):
@@ -63,11 +64,6 @@ class Translator:
         source_pieces = [self.source_tokenizer.decode([i]) or "</s>" for i in source[0, :source_length]]
         output_pieces = [self.target_tokenizer.decode([i]) for i in output] + ["</s>"]
         return source_pieces, output_pieces, np.asarray(weights)[: len(output_pieces), :source_length]
-
-
-def _until_eos(ids) -> list[int]:
-    ids = [int(i) for i in ids]
-    return ids[: ids.index(tokenizers.EOS)] if tokenizers.EOS in ids else ids
 
 
 def plot_attention(source_pieces, output_pieces, weights, path: str) -> None:

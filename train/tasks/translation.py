@@ -77,22 +77,28 @@ class Translation:
 
     def final_evaluation(self, model: nn.Module, params, data) -> dict[str, float]:
         """{split/bleu, split/chrf} on the decoded `bleu_splits` (data.metadata is a TranslationData)."""
-        import sacrebleu
-
         translation = data.metadata
-        bleu_tokenize = "zh" if translation.target_language == "zh" else "13a"
         results = {}
         for split in self.bleu_splits:
             source = translation.splits[split]["source"]
             ids = self.decode(model, params, source, source.shape[1])
-            hypotheses = [translation.target_tokenizer.decode(_until_eos(row)) for row in ids]
+            hypotheses = [translation.target_tokenizer.decode(until_eos(row)) for row in ids]
             references = [reference for _, reference in translation.texts[split]]
-            results[f"{split}/bleu"] = sacrebleu.corpus_bleu(hypotheses, [references],
-                                                             tokenize=bleu_tokenize).score
-            results[f"{split}/chrf"] = sacrebleu.corpus_chrf(hypotheses, [references]).score
+            scores = corpus_scores(hypotheses, references, translation.target_language)
+            results.update({f"{split}/{name}": value for name, value in scores.items()})
         return results
 
 
-def _until_eos(ids) -> list[int]:
-    ids = list(ids)
+def corpus_scores(hypotheses: list[str], references: list[str], target_language: str) -> dict[str, float]:
+    """sacreBLEU corpus BLEU (tokenize "zh" for Chinese, "13a" otherwise) and chrF, one reference each."""
+    import sacrebleu
+
+    tokenize = "zh" if target_language == "zh" else "13a"
+    return {"bleu": sacrebleu.corpus_bleu(hypotheses, [references], tokenize=tokenize).score,
+            "chrf": sacrebleu.corpus_chrf(hypotheses, [references]).score}
+
+
+def until_eos(ids) -> list[int]:
+    """The ids before the first EOS (all of them when there is none)."""
+    ids = [int(i) for i in ids]
     return ids[: ids.index(EOS)] if EOS in ids else ids
