@@ -40,10 +40,13 @@ class Recurrent(nn.Module):
         batch, steps = inputs.shape[:2]
         if self.reverse:
             inputs = _flip(inputs, lengths)
-        projected = cell.project_inputs(inputs)
+        # Time-major inside: the scan walks the leading axis, and transposing the inputs costs less than
+        # transposing their 3-4x wider projections.
+        projected = cell.project_inputs(inputs.swapaxes(0, 1))
         dtype = jax.tree.leaves(projected)[0].dtype
         carry = cell.initial_carry((batch,), dtype) if initial_carry is None else initial_carry
-        mask = None if lengths is None else jnp.arange(steps)[None, :] < lengths[:, None]
+        mask = None if lengths is None else jnp.arange(steps)[:, None] < lengths[None, :]  # (time, batch)
+        offsets = None if hidden_offsets is None else hidden_offsets.swapaxes(0, 1)
 
         def step(cell, carry, xs):
             projected_t, mask_t, offset_t = xs
@@ -62,9 +65,9 @@ class Recurrent(nn.Module):
             if mask is not None:
                 outputs = jnp.where(mask[..., None], outputs, 0.0)
         else:
-            scan = nn.scan(step, variable_broadcast="params", split_rngs={"params": False}, in_axes=1,
-                           out_axes=1, unroll=self.unroll)
-            carry, outputs = scan(cell, carry, (projected, mask, hidden_offsets))
+            scan = nn.scan(step, variable_broadcast="params", split_rngs={"params": False}, unroll=self.unroll)
+            carry, outputs = scan(cell, carry, (projected, mask, offsets))
+        outputs = outputs.swapaxes(0, 1)
         if self.reverse:
             outputs = _flip(outputs, lengths)
         return carry, outputs

@@ -141,11 +141,8 @@ class FusedLSTMCell(LSTMCell):
         return (c, h), h
 
     def scan_sequence(self, carry, wx, mask=None, unroll: int = 1):
-        """(final carry, outputs (batch, time, H)) for wx (batch, time, 4H); mask (batch, time) or None."""
-        (c, h), outputs = lstm_recurrence(
-            wx.swapaxes(0, 1), self.U, *carry, None if mask is None else mask.swapaxes(0, 1), unroll
-        )
-        return (c, h), outputs.swapaxes(0, 1)
+        """(final carry, outputs (time, batch, H)) for time-major wx (time, batch, 4H); mask (time, batch)."""
+        return lstm_recurrence(wx, self.U, *carry, mask, unroll)
 
 
 class GRUCell(_Cell):
