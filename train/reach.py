@@ -15,9 +15,18 @@ _METRIC = flags.DEFINE_string("metric", "training/error", "Metric name in metric
 _BELOW = flags.DEFINE_float("below", 0.25, "Threshold.")
 
 
-def first_below(records: list[dict], metric: str, threshold: float) -> dict | None:
-    """The first record whose `metric` is below `threshold`, or None."""
+def by_step(records: list[dict]) -> list[dict]:
+    """One record per step: a step's training and evaluation records merged (so an evaluation hit also knows
+    its epoch and training seconds)."""
+    merged: dict[int, dict] = {}
     for record in records:
+        merged.setdefault(record["step"], {}).update(record)
+    return [merged[step] for step in sorted(merged)]
+
+
+def first_below(records: list[dict], metric: str, threshold: float) -> dict | None:
+    """The first step whose `metric` is below `threshold`, or None."""
+    for record in by_step(records):
         value = record.get(metric)
         if isinstance(value, int | float) and value < threshold:
             return record
