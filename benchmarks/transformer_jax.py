@@ -3,6 +3,7 @@ d_ff 1024, dropout 0.1, vocabularies of 8,000, source and target length 32, batc
 random token ids held on the device. Tokens/s counts target tokens. Compare with benchmarks/transformer_torch.py.
 
     python benchmarks/transformer_jax.py [--steps 10] [--repeats 5]
+    python benchmarks/transformer_jax.py --decode   # beam search (beam 4, alpha 0.6) sentences/s, batch 64
 """
 
 import argparse
@@ -20,8 +21,31 @@ import models  # noqa: E402
 from configs import base  # noqa: E402
 from input_pipeline import augment  # noqa: E402
 from train import optimizers, schedules, sharding, steps, tasks, train_state  # noqa: E402
+from train.tasks import beam_search  # noqa: E402
 
 VOCAB, LENGTH = 8000, 32
+
+
+def _model():
+    return models.build(base.model_config(
+        "transformer", vocab_size=VOCAB, target_vocab_size=VOCAB, d_model=256, num_heads=4, num_encoder_layers=3,
+        num_decoder_layers=3, d_ff=1024, dropout_rate=0.1, max_length=LENGTH, share_embeddings=False))
+
+
+def measure_decoding(batch_size: int, repeats: int) -> list[float]:
+    """Beam-search sentences/s: batches of random sources, decoded to LENGTH tokens (an untrained model rarely
+    ends early, so every step is paid for)."""
+    model = _model()
+    source = np.random.default_rng(0).integers(4, VOCAB, (batch_size, LENGTH)).astype(np.int32)
+    params = model.init(jax.random.PRNGKey(0), source, source)["params"]
+    decode = jax.jit(lambda p, s: beam_search.beam_search(model, p, s, LENGTH, beam_size=4, alpha=0.6))
+    jax.block_until_ready(decode(params, source))
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(decode(params, source))
+        rates.append(batch_size / (time.perf_counter() - start))
+    return rates
 
 
 def measure(num_steps: int, batch_size: int, repeats: int) -> list[float]:
@@ -35,9 +59,7 @@ def measure(num_steps: int, batch_size: int, repeats: int) -> list[float]:
     config.schedule.learning_rate = 1e-4
     schedule = schedules.build(config.schedule, num_steps, num_steps)
     optimizer = optimizers.build(config.optimizer, schedule)
-    model = models.build(base.model_config(
-        "transformer", vocab_size=VOCAB, target_vocab_size=VOCAB, d_model=256, num_heads=4, num_encoder_layers=3,
-        num_decoder_layers=3, d_ff=1024, dropout_rate=0.1, max_length=LENGTH, share_embeddings=False))
+    model = _model()
     task = tasks.build(base.task_config("translation"), VOCAB)
     state = train_state.create(model, optimizer.tx, task.example_inputs(data), 0, mesh)
     train_split = sharding.put_replicated(data, mesh)
@@ -58,7 +80,14 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--decode", action="store_true", help="measure beam search instead of training")
     args = parser.parse_args()
+    if args.decode:
+        rates = measure_decoding(args.batch_size, args.repeats)
+        print(f"jax {jax.__version__}: Transformer d256 h4 3+3 beam search (beam 4, {LENGTH} tokens), batch "
+              f"{args.batch_size}: median {statistics.median(rates):.0f} sentences/s "
+              f"(runs: {', '.join(f'{r:.0f}' for r in rates)})")
+        return
     rates = measure(args.steps, args.batch_size, args.repeats)
     print(f"jax {jax.__version__}: Transformer d256 h4 3+3 ff1024, length {LENGTH}, batch {args.batch_size}: "
           f"median {statistics.median(rates):.0f} target tokens/s (runs: {', '.join(f'{r:.0f}' for r in rates)})")
