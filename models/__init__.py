@@ -16,6 +16,8 @@ from models.seq2seq import RNNEncoderDecoder
 from models.sequence_shapes import ManyToManyAligned, ManyToOne, OneToMany, OneToOne
 from models.transformer import Transformer
 from models.vgg import VGG
+from models.vit import VARIANTS as VIT_SIZES
+from models.vit import ViT
 
 MODELS: dict[str, type[nn.Module]] = {
     "lecun1989": LeCun1989,
@@ -35,6 +37,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "crnn": CRNN,
     "transformer": Transformer,
     "rnn_encoder_decoder": RNNEncoderDecoder,
+    "vit": ViT,
 }
 
 # Named variants: name -> (registered model, field values). `configs.base.model_config("resnet56")` expands one
@@ -46,6 +49,9 @@ VARIANTS: dict[str, tuple[str, dict]] = {
        for depth in IMAGENET_DEPTHS for kind in ("resnet", "plain")},
     **{f"cifar_{kind}{depth}": ("cifar_resnet", {"depth": depth, "shortcuts": kind == "resnet"})
        for depth in (20, 32, 44, 56, 110, 1202) for kind in ("resnet", "plain")},
+    # Dosovitskiy et al. 2021, Table 1 (Ti and S from DeiT): vit_b16 is ViT-B with 16x16 patches.
+    **{f"vit_{size}{patch}": ("vit", {"patch_size": patch, **VIT_SIZES[size]})
+       for size, patch in (("ti", 16), ("s", 16), ("s", 32), ("b", 16), ("b", 32), ("l", 16), ("l", 32), ("h", 14))},
     # A quarter of CRNN's widths and half its LSTM units, for ten digits on a 2-core CPU (configs/zip_codes.py).
     "crnn_small": ("crnn", {"num_classes": 10, "widths": (16, 32, 64, 64, 128, 128, 128), "lstm_features": 128}),
 }

@@ -84,6 +84,19 @@ PARAMETER_COUNTS = {
     # [embedding; context] (768), W s, v, and the output layer reading [s; context; embedding] (1,024).
     "rnn_encoder_decoder": (((8,), (8,)), 2 * 8000 * 256 + 2 * deck_lstm(256, 256) + (512 * 256 + 256) + 512 * 256
                             + deck_lstm(768, 256) + 256 * 256 + 256 + (1024 * 8000 + 8000), (8, 8000)),
+    # Dosovitskiy et al. 2021, Table 1: B/16 86M, L/16 307M, H/14 632M; exact counts as the public
+    # implementation's ImageNet-1k models (timm's vit_*_224: 86,567,656; 304,326,632; 632,045,800; Ti/16
+    # 5,717,416 and S/16 22,050,664 as DeiT). Our L/16 is the public 304.3M (the paper's 307M is not derivable
+    # from Table 1 with a 1,000-class head).
+    "vit": (IMAGENET, 86_567_656, 1000),
+    "vit_b16": (IMAGENET, 86_567_656, 1000),
+    "vit_b32": (IMAGENET, 88_224_232, 1000),
+    "vit_l16": (IMAGENET, 304_326_632, 1000),
+    "vit_l32": (IMAGENET, 306_535_400, 1000),
+    "vit_h14": (IMAGENET, 632_045_800, 1000),
+    "vit_ti16": (IMAGENET, 5_717_416, 1000),
+    "vit_s16": (IMAGENET, 22_050_664, 1000),
+    "vit_s32": (IMAGENET, 22_878_952, 1000),
     "crnn_small": ((32, 128, 1), CRNN_SMALL_CONVS + bilstm(128, 128) + (256 * 128 + 128) + bilstm(128, 128)
                    + 256 * 11 + 11, (33, 11)),
 }

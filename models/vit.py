@@ -1,0 +1,102 @@
+"""Vision Transformer: Dosovitskiy et al. (2021), "An image is worth 16x16 words", section 3.1, eqs. 1-4, Table 1.
+
+The image is cut into P x P patches, each linearly embedded (a P x P convolution of stride P: the same linear map
+of every flattened patch, eq. 1), a learned [class] token is prepended, learned 1-D position embeddings are added,
+and L pre-LayerNorm encoder blocks follow (eqs. 2-3: z' = MSA(LN(z)) + z, z = MLP(LN(z')) + z', the MLP two
+layers with a GELU); the class token's final state, layer-normalised, feeds the classification head (eq. 4).
+
+Variants (Table 1; patch size after the slash): Ti and S (from DeiT, Touvron et al. 2021), B, L, H:
+  Ti: width 192, depth 12, MLP 768, 3 heads     S: 384, 12, 1536, 6     B: 768, 12, 3072, 12
+  L: 1024, 24, 4096, 16                          H: 1280, 32, 5120, 16
+Parameter names follow the google-research/vision_transformer checkpoints (embedding, cls,
+Transformer/posembed_input/pos_embedding, Transformer/encoderblock_i/..., Transformer/encoder_norm, head), so
+models/vit_checkpoints.py loads their .npz files directly.
+"""
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from models.layers.attention import MultiHeadAttention
+
+VARIANTS = {
+    "ti": dict(hidden_size=192, num_layers=12, mlp_dim=768, num_heads=3),
+    "s": dict(hidden_size=384, num_layers=12, mlp_dim=1536, num_heads=6),
+    "b": dict(hidden_size=768, num_layers=12, mlp_dim=3072, num_heads=12),
+    "l": dict(hidden_size=1024, num_layers=24, mlp_dim=4096, num_heads=16),
+    "h": dict(hidden_size=1280, num_layers=32, mlp_dim=5120, num_heads=16),
+}
+
+
+class MlpBlock(nn.Module):
+    mlp_dim: int
+    dropout_rate: float = 0.0
+
+    @nn.compact
+    def __call__(self, x, train: bool):
+        init = nn.initializers.xavier_uniform()
+        y = nn.gelu(nn.Dense(self.mlp_dim, kernel_init=init, bias_init=nn.initializers.normal(1e-6))(x),
+                    approximate=False)
+        y = nn.Dropout(self.dropout_rate, deterministic=not train)(y)
+        y = nn.Dense(x.shape[-1], kernel_init=init, bias_init=nn.initializers.normal(1e-6))(y)
+        return nn.Dropout(self.dropout_rate, deterministic=not train)(y)
+
+
+class Encoder1DBlock(nn.Module):
+    num_heads: int
+    mlp_dim: int
+    dropout_rate: float = 0.0
+    attention_dropout_rate: float = 0.0
+    sow_weights: bool = False
+
+    @nn.compact
+    def __call__(self, x, train: bool):
+        y = nn.LayerNorm(name="LayerNorm_0")(x)
+        y = MultiHeadAttention(self.num_heads, x.shape[-1], self.attention_dropout_rate,
+                               sow_weights=self.sow_weights, name="MultiHeadDotProductAttention_1")(y, y, None, train)
+        x = x + nn.Dropout(self.dropout_rate, deterministic=not train)(y)
+        y = nn.LayerNorm(name="LayerNorm_2")(x)
+        return x + MlpBlock(self.mlp_dim, self.dropout_rate, name="MlpBlock_3")(y, train)
+
+
+class Encoder(nn.Module):
+    num_layers: int
+    num_heads: int
+    mlp_dim: int
+    dropout_rate: float = 0.0
+    attention_dropout_rate: float = 0.0
+    sow_weights: bool = False
+
+    @nn.compact
+    def __call__(self, x, train: bool):
+        x = x + self.param("pos_embedding", nn.initializers.normal(0.02), (1, *x.shape[1:]))
+        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+        for i in range(self.num_layers):
+            x = Encoder1DBlock(self.num_heads, self.mlp_dim, self.dropout_rate, self.attention_dropout_rate,
+                               self.sow_weights, name=f"encoderblock_{i}")(x, train)
+        return nn.LayerNorm(name="encoder_norm")(x)
+
+
+class ViT(nn.Module):
+    """images (batch, H, W, C) -> logits (batch, num_classes)."""
+
+    num_classes: int = 1000
+    patch_size: int = 16
+    hidden_size: int = 768
+    num_layers: int = 12
+    mlp_dim: int = 3072
+    num_heads: int = 12
+    dropout_rate: float = 0.0
+    attention_dropout_rate: float = 0.0
+    sow_weights: bool = False  # keep every layer's attention weights (attention rollout)
+
+    @nn.compact
+    def __call__(self, images, train: bool = False):
+        p = self.patch_size
+        x = nn.Conv(self.hidden_size, (p, p), strides=(p, p), padding="VALID", name="embedding")(images)
+        batch, height, width, channels = x.shape
+        x = x.reshape(batch, height * width, channels)
+        cls = self.param("cls", nn.initializers.zeros, (1, 1, channels))
+        x = jnp.concatenate([jnp.tile(cls, (batch, 1, 1)), x], axis=1)
+        x = Encoder(self.num_layers, self.num_heads, self.mlp_dim, self.dropout_rate, self.attention_dropout_rate,
+                    self.sow_weights, name="Transformer")(x, train)
+        return nn.Dense(self.num_classes, kernel_init=nn.initializers.zeros, name="head")(x[:, 0])
