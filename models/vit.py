@@ -58,6 +58,14 @@ class Encoder1DBlock(nn.Module):
         return x + MlpBlock(self.mlp_dim, self.dropout_rate, name="MlpBlock_3")(y, train)
 
 
+class AddPositionEmbs(nn.Module):
+    """Learned 1-D position embeddings, one per token (class token included)."""
+
+    @nn.compact
+    def __call__(self, x):
+        return x + self.param("pos_embedding", nn.initializers.normal(0.02), (1, *x.shape[1:]))
+
+
 class Encoder(nn.Module):
     num_layers: int
     num_heads: int
@@ -68,7 +76,7 @@ class Encoder(nn.Module):
 
     @nn.compact
     def __call__(self, x, train: bool):
-        x = x + self.param("pos_embedding", nn.initializers.normal(0.02), (1, *x.shape[1:]))
+        x = AddPositionEmbs(name="posembed_input")(x)
         x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
         for i in range(self.num_layers):
             x = Encoder1DBlock(self.num_heads, self.mlp_dim, self.dropout_rate, self.attention_dropout_rate,

@@ -1,0 +1,76 @@
+"""ViT: patch embedding against a reshape-based reference, the checkpoint loader, interpolated positions."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from models import vit_checkpoints
+from models.vit import ViT
+
+TINY = dict(patch_size=4, hidden_size=16, num_layers=2, mlp_dim=32, num_heads=2)
+
+
+def test_patch_embedding_is_a_linear_map_of_each_flattened_patch():
+    model = ViT(num_classes=3, **TINY)
+    images = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
+    params = model.init(jax.random.PRNGKey(1), images)["params"]
+    conv = jax.lax.conv_general_dilated(images, params["embedding"]["kernel"], (4, 4), "VALID",
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC")) + params["embedding"]["bias"]
+    # Reference: cut into 4x4 patches, flatten each (row, column, channel), multiply by the flattened kernel.
+    patches = images.reshape(2, 2, 4, 2, 4, 3).transpose(0, 1, 3, 2, 4, 5).reshape(2, 4, 4 * 4 * 3)
+    reference = patches @ params["embedding"]["kernel"].reshape(48, 16) + params["embedding"]["bias"]
+    np.testing.assert_allclose(conv.reshape(2, 4, 16), reference, rtol=1e-5, atol=1e-5)
+
+
+def _checkpoint(tmp_path, image_size=8, num_classes=5):
+    model = ViT(num_classes=num_classes, **TINY)
+    params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, image_size, image_size, 3)))["params"]
+    params = jax.tree.map(lambda x: x + 0.1, params)  # nothing zero, so a fresh head is visible
+    path = str(tmp_path / "ViT-tiny.npz")
+    vit_checkpoints.save_npz(path, params)
+    return path, params
+
+
+def _template(image_size, num_classes):
+    model = ViT(num_classes=num_classes, **TINY)
+    return model, jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0),
+                                                    jnp.zeros((1, image_size, image_size, 3))))["params"]
+
+
+def test_checkpoint_round_trip_gives_the_same_model(tmp_path):
+    path, params = _checkpoint(tmp_path)
+    model, template = _template(8, 5)
+    loaded = vit_checkpoints.load(path, template)
+    images = jax.random.normal(jax.random.PRNGKey(2), (2, 8, 8, 3))
+    np.testing.assert_allclose(model.apply({"params": loaded}, images), model.apply({"params": params}, images),
+                               rtol=1e-6)
+
+
+def test_other_resolution_and_classes_interpolate_positions_and_start_a_fresh_head(tmp_path):
+    path, params = _checkpoint(tmp_path, image_size=8, num_classes=5)
+    model, template = _template(16, 10)  # a 4x4 patch grid instead of 2x2, 10 classes instead of 5
+    loaded = vit_checkpoints.load(path, template)
+    old = params["Transformer"]["posembed_input"]["pos_embedding"]
+    new = loaded["Transformer"]["posembed_input"]["pos_embedding"]
+    assert new.shape == (1, 17, 16)
+    np.testing.assert_array_equal(new[:, 0], old[:, 0])  # the class token's embedding is kept
+    np.testing.assert_allclose(new[0, 1:].mean(0), old[0, 1:].mean(0), atol=0.05)  # a resized grid
+    assert not np.any(loaded["head"]["kernel"]) and loaded["head"]["kernel"].shape == (16, 10)
+    np.testing.assert_array_equal(loaded["cls"], params["cls"])
+    assert model.apply({"params": loaded}, jnp.zeros((1, 16, 16, 3))).shape == (1, 10)
+
+
+def test_unknown_and_missing_keys_are_named(tmp_path):
+    path, params = _checkpoint(tmp_path)
+    flat = vit_checkpoints.flatten(params)
+    flat["pre_logits/kernel"] = np.zeros((16, 16))
+    del flat["Transformer/encoder_norm/scale"]
+    np.savez(tmp_path / "odd.npz", **flat)
+    _, template = _template(8, 5)
+    with pytest.raises(ValueError, match=r"missing keys \['Transformer/encoder_norm/scale'\]; unknown keys "
+                                         r"\['pre_logits/kernel'\]"):
+        vit_checkpoints.load(str(tmp_path / "odd.npz"), template)
+    (tmp_path / "broken.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable .npz checkpoint"):
+        vit_checkpoints.load(str(tmp_path / "broken.npz"), template)
