@@ -74,3 +74,28 @@ def test_unknown_and_missing_keys_are_named(tmp_path):
     (tmp_path / "broken.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a readable .npz checkpoint"):
         vit_checkpoints.load(str(tmp_path / "broken.npz"), template)
+
+
+def test_rollout_of_attention_that_stays_put_is_the_identity():
+    from train import attention_maps
+
+    identity = jnp.tile(jnp.eye(5)[None, None], (2, 3, 1, 1))  # every head attends to its own token
+    np.testing.assert_allclose(attention_maps.rollout([identity, identity]), jnp.tile(jnp.eye(5), (2, 1, 1)),
+                               atol=1e-6)
+    uniform = jnp.full((1, 2, 5, 5), 0.2)
+    rolled = attention_maps.rollout([uniform])
+    np.testing.assert_allclose(rolled.sum(-1), 1.0, rtol=1e-6)  # rows stay distributions
+
+
+def test_attention_rollout_png_of_a_model(tmp_path):
+    from train import attention_maps
+
+    model = ViT(num_classes=3, **TINY)
+    image = jax.random.normal(jax.random.PRNGKey(0), (16, 16, 3))
+    params = model.init(jax.random.PRNGKey(1), image[None])["params"]
+    attentions = attention_maps.layer_attentions(model, params, image[None])
+    assert len(attentions) == 2 and attentions[0].shape == (1, 2, 17, 17)
+    maps = attention_maps.class_token_map(attention_maps.rollout(attentions))
+    assert maps.shape == (1, 4, 4) and maps.min() == 0.0 and maps.max() == 1.0
+    attention_maps.draw(model, params, image, str(tmp_path / "rollout.png"))
+    assert (tmp_path / "rollout.png").read_bytes()[:4] == b"\x89PNG"
