@@ -99,3 +99,25 @@ def test_attention_rollout_png_of_a_model(tmp_path):
     assert maps.shape == (1, 4, 4) and maps.min() == 0.0 and maps.max() == 1.0
     attention_maps.draw(model, params, image, str(tmp_path / "rollout.png"))
     assert (tmp_path / "rollout.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_mixup_trains_on_mixed_images_and_labels():
+    import flax.linen as nn
+
+    from train.tasks.classification import Classification
+
+    class Linear(nn.Module):
+        @nn.compact
+        def __call__(self, x, train=False):
+            return nn.Dense(4)(x.reshape(x.shape[0], -1))
+
+    model = Linear()
+    images = jax.random.normal(jax.random.PRNGKey(0), (8, 2, 2, 1))
+    batch = {"image": images, "label": jnp.arange(8) % 4}
+    params = model.init(jax.random.PRNGKey(1), images)["params"]
+    plain = Classification(num_classes=4).train_loss(model, params, {}, batch, jax.random.PRNGKey(2))[0]
+    mixed = Classification(num_classes=4, mixup_alpha=0.8).train_loss(model, params, {}, batch,
+                                                                     jax.random.PRNGKey(2))[0]
+    assert np.isfinite(mixed) and not np.isclose(mixed, plain)
+    with pytest.raises(ValueError, match="mixup_alpha needs loss='softmax_cross_entropy'"):
+        Classification(num_classes=4, loss="mse_tanh_targets", mixup_alpha=0.8)

@@ -19,16 +19,22 @@ class Classification:
       rbf_map: outputs are RBF penalties y_i (LeCun et al. 1998, eq. 9):
         E = y_D + log(exp(-j) + sum_i exp(-y_i)), i.e. the cross-entropy of a softmax over -y plus a "rubbish"
         class of constant penalty j; the predicted class has the smallest penalty.
+    mixup_alpha > 0: mixup (Zhang et al. 2018): each training batch is mixed with itself reversed,
+      x = lam x_i + (1 - lam) x_j and the same for the (smoothed) one-hot labels, lam ~ Beta(alpha, alpha). The
+      training accuracy then counts the label with the larger weight.
     """
 
     num_classes: int
     loss: str = "softmax_cross_entropy"
     label_smoothing: float = 0.0
     rbf_j: float = 10.0
+    mixup_alpha: float = 0.0
 
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ValueError(f"Unknown classification loss {self.loss!r}; choose one of {list(LOSSES)}.")
+        if self.mixup_alpha and self.loss != "softmax_cross_entropy":
+            raise ValueError("mixup_alpha needs loss='softmax_cross_entropy' (it trains on mixed soft labels).")
 
     def example_inputs(self, split: dict) -> jax.Array:
         return split["image"][:1]
@@ -54,12 +60,25 @@ class Classification:
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
         """(mean loss, (metric sums, new model state)) for one training batch."""
         variables = {"params": params, **model_state}
+        images, labels = batch["image"], batch["label"]
+        if self.mixup_alpha:
+            rng, mix_rng = jax.random.split(rng)
+            lam = jax.random.beta(mix_rng, self.mixup_alpha, self.mixup_alpha)
+            images = lam * images + (1.0 - lam) * images[::-1]
         outputs, new_model_state = model.apply(
-            variables, batch["image"], train=True, rngs={"dropout": rng}, mutable=list(model_state)
+            variables, images, train=True, rngs={"dropout": rng}, mutable=list(model_state)
         )
-        loss, scores = self._loss_and_scores(outputs, batch["label"])
+        if self.mixup_alpha:
+            one_hot = jax.nn.one_hot(labels, self.num_classes)
+            targets = lam * one_hot + (1.0 - lam) * one_hot[::-1]
+            if self.label_smoothing:
+                targets = optax.smooth_labels(targets, self.label_smoothing)
+            loss, scores = optax.softmax_cross_entropy(outputs, targets), outputs
+            labels = jnp.where(lam >= 0.5, labels, labels[::-1])
+        else:
+            loss, scores = self._loss_and_scores(outputs, labels)
         mask = jnp.ones_like(loss)
-        return jnp.mean(loss), (self._sums(loss, scores, batch["label"], mask), dict(new_model_state))
+        return jnp.mean(loss), (self._sums(loss, scores, labels, mask), dict(new_model_state))
 
     def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
         """Metric sums over the examples of `batch` whose mask is 1 (padding examples have mask 0)."""
