@@ -17,6 +17,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from models.layers.attention import MultiHeadAttention
+from models.layers.conv import Conv
 
 VARIANTS = {
     "ti": dict(hidden_size=192, num_layers=12, mlp_dim=768, num_heads=3),
@@ -34,8 +35,9 @@ class MlpBlock(nn.Module):
     @nn.compact
     def __call__(self, x, train: bool):
         init = nn.initializers.xavier_uniform()
+        # GELU in its tanh approximation, as the authors' implementation (flax's nn.gelu default).
         y = nn.gelu(nn.Dense(self.mlp_dim, kernel_init=init, bias_init=nn.initializers.normal(1e-6))(x),
-                    approximate=False)
+                    approximate=True)
         y = nn.Dropout(self.dropout_rate, deterministic=not train)(y)
         y = nn.Dense(x.shape[-1], kernel_init=init, bias_init=nn.initializers.normal(1e-6))(y)
         return nn.Dropout(self.dropout_rate, deterministic=not train)(y)
@@ -100,7 +102,9 @@ class ViT(nn.Module):
     @nn.compact
     def __call__(self, images, train: bool = False):
         p = self.patch_size
-        x = nn.Conv(self.hidden_size, (p, p), strides=(p, p), padding="VALID", name="embedding")(images)
+        # Our Conv: the same parameters as nn.Conv, with gradients laid out for the CPU's fast convolutions
+        # inside the trainer's compiled loop (models/layers/conv.py).
+        x = Conv(self.hidden_size, (p, p), strides=(p, p), padding="VALID", name="embedding")(images)
         batch, height, width, channels = x.shape
         x = x.reshape(batch, height * width, channels)
         cls = self.param("cls", nn.initializers.zeros, (1, 1, channels))
