@@ -11,6 +11,9 @@ all on the USPS digits of LeCun et al. (1989) so that each trains in a minute on
 
 Arguments: shape=<one_to_one|many_to_one|one_to_many|many_to_many> (default many_to_one); cell=<rnn|lstm|gru>;
 smoke. Recipe: 128 hidden units, Adam (lr 1e-3, cosine decay), batch 64, gradient norm clipped at 1, 20 epochs.
+
+Expected (measured, LSTM, README "Recurrent networks"): one_to_one 93.12% and many_to_one 94.12% USPS test
+accuracy, one_to_many 91.33% of names spelled exactly, many_to_many 2.0% of sequences copied whole.
 """
 
 from configs import arguments, base
