@@ -11,6 +11,7 @@ import numpy as np
 import optax
 from jax.sharding import Mesh
 
+from input_pipeline.dataset import num_examples
 from train import sdlm, sharding
 from train.optimizers import Optimizer
 
@@ -71,10 +72,10 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
         return state.replace(opt_state=sdlm.set_curvature(state.opt_state, curvature))
 
     def chunk(state, train_split, num_steps):
-        num_examples = jax.tree.leaves(train_split)[0].shape[0]
+        count = num_examples(train_split)
         epoch = state.step // steps_per_epoch
         perm = jax.random.permutation(
-            jax.random.fold_in(jax.random.fold_in(state.rng, _DATA_ORDER), epoch), num_examples
+            jax.random.fold_in(jax.random.fold_in(state.rng, _DATA_ORDER), epoch), count
         )
         if optimizer.curvature_samples:
             state = jax.lax.cond(
@@ -136,7 +137,7 @@ def stack_eval_splits(splits: dict[str, dict], batch_size: int) -> tuple[dict, n
     examples) and, per split name, its (first batch, number of batches)."""
     arrays, masks, ranges, first = [], [], {}, 0
     for name, split in splits.items():
-        count = len(next(iter(split.values())))
+        count = num_examples(split)
         num_batches = -(-count // batch_size)
         pad = num_batches * batch_size - count
         arrays.append({k: np.concatenate([v, np.zeros((pad, *v.shape[1:]), v.dtype)]) for k, v in split.items()})
