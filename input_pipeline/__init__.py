@@ -1,9 +1,10 @@
 """Dataset name -> data. Small datasets come back whole as an `InMemoryDataset` (the trainer puts them on the
 device and batches them inside the compiled step); TensorFlow is needed only for data.source='tfds'.
 
-Three kinds of dataset share one path: named image datasets (`sources.DATASETS`), synthetic sequence problems
-(`synthetic.GENERATORS`) and images composed from another dataset (`composed.DATASETS`, e.g. zip codes made of
-USPS digits). Every split is a dict of arrays whose first axis indexes examples.
+Four kinds of dataset share one path: named image datasets (`sources.DATASETS`), synthetic sequence problems
+(`synthetic.GENERATORS`), images composed from another dataset (`composed.DATASETS`, e.g. zip codes made of
+USPS digits) and "translation" (sentence pairs as token ids, `translation`). Every split is a dict of arrays
+whose first axis indexes examples.
 """
 
 from collections.abc import Mapping
