@@ -7,9 +7,7 @@ held on the device. Compare with benchmarks/lstm_torch.py (torch.nn.LSTM, the sa
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -17,40 +15,24 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import models  # noqa: E402
+from benchmarks import timing, trainer_chunk  # noqa: E402
 from configs import base  # noqa: E402
-from input_pipeline import augment  # noqa: E402
-from train import optimizers, schedules, sharding, steps, tasks, train_state  # noqa: E402
+from train import tasks  # noqa: E402
 
 HIDDEN, STEPS, FEATURES, CLASSES = 256, 64, 256, 10
 
 
 def measure(cell: str, unroll: int, num_steps: int, batch_size: int, repeats: int, options: dict) -> list[float]:
-    mesh = sharding.make_mesh(1)
     rng = np.random.default_rng(0)
     num_examples = batch_size * num_steps
     data = {"image": rng.standard_normal((num_examples, STEPS, FEATURES), np.float32),
             "label": rng.integers(0, CLASSES, num_examples).astype(np.int32)}
-    config = base.base_config()
-    config.schedule.learning_rate = 0.01
-    schedule = schedules.build(config.schedule, num_steps, num_steps)
-    optimizer = optimizers.build(config.optimizer, schedule)
     model = models.build(base.model_config(
         "many_to_one", cell=cell, features=HIDDEN, num_classes=CLASSES, unroll=unroll,
         cell_options={"candidate_bias": True},  # torch.nn.LSTM's form
     ))
-    task = tasks.build(config.task, CLASSES)
-    state = train_state.create(model, optimizer.tx, data["image"][:1], 0, mesh)
-    train_split = sharding.put_replicated(data, mesh)
-    chunk = steps.make_train_chunk(model, task, optimizer, augment.identity, mesh, batch_size, num_steps, options)
-    state, sums = chunk(state, train_split, 2)  # compile and warm up
-    jax.block_until_ready(sums)
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        state, sums = chunk(state, train_split, num_steps)
-        jax.block_until_ready(sums)
-        rates.append(num_steps * batch_size / (time.perf_counter() - start))
-    return rates
+    task = tasks.build(base.task_config("classification"), CLASSES)
+    return trainer_chunk.chunk_rates(model, task, {"name": "sgd"}, data, batch_size, num_steps, repeats, options)
 
 
 def main():
@@ -65,8 +47,7 @@ def main():
     options = base.CPU_CONV_NET_OPTIONS if args.ynn else {}
     rates = measure(args.cell, args.unroll, args.steps, args.batch_size, args.repeats, options)
     print(f"jax {jax.__version__}: {args.cell} (unroll {args.unroll}{', YNN fusions' if args.ynn else ''}) "
-          f"hidden {HIDDEN}, {STEPS} steps, batch {args.batch_size}: median {statistics.median(rates):.0f} "
-          f"sequences/s (runs: {', '.join(f'{r:.0f}' for r in rates)})")
+          f"hidden {HIDDEN}, {STEPS} steps, batch {args.batch_size}: {timing.summary(rates, 'sequences/s')}")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,13 @@ read-out of the last state, cross-entropy, SGD; batch 64, eager mode, the CPU bu
 """
 
 import argparse
-import statistics
-import time
+import os
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import timing  # noqa: E402
 
 HIDDEN, STEPS, FEATURES, CLASSES = 256, 64, 256, 10
 
@@ -36,14 +39,9 @@ def main():
             optimizer.step()
 
     train_steps(2)  # warm up
-    rates = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        train_steps(args.steps)
-        rates.append(args.steps * args.batch_size / (time.perf_counter() - start))
+    rates = timing.rates(lambda: train_steps(args.steps), args.steps * args.batch_size, args.repeats)
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads): nn.LSTM hidden {HIDDEN}, {STEPS} steps, "
-          f"batch {args.batch_size}: median {statistics.median(rates):.0f} sequences/s "
-          f"(runs: {', '.join(f'{r:.0f}' for r in rates)})")
+          f"batch {args.batch_size}: {timing.summary(rates, 'sequences/s')}")
 
 
 if __name__ == "__main__":

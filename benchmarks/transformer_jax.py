@@ -8,9 +8,7 @@ random token ids held on the device. Tokens/s counts target tokens. Compare with
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -18,9 +16,9 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import models  # noqa: E402
+from benchmarks import timing, trainer_chunk  # noqa: E402
 from configs import base  # noqa: E402
-from input_pipeline import augment  # noqa: E402
-from train import optimizers, schedules, sharding, steps, tasks, train_state  # noqa: E402
+from train import tasks  # noqa: E402
 from train.tasks import beam_search  # noqa: E402
 
 VOCAB, LENGTH = 8000, 32
@@ -40,39 +38,17 @@ def measure_decoding(batch_size: int, repeats: int) -> list[float]:
     params = model.init(jax.random.PRNGKey(0), source, source)["params"]
     decode = jax.jit(lambda p, s: beam_search.beam_search(model, p, s, LENGTH, beam_size=4, alpha=0.6))
     jax.block_until_ready(decode(params, source))
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(decode(params, source))
-        rates.append(batch_size / (time.perf_counter() - start))
-    return rates
+    return timing.rates(lambda: jax.block_until_ready(decode(params, source)), batch_size, repeats)
 
 
 def measure(num_steps: int, batch_size: int, repeats: int) -> list[float]:
-    mesh = sharding.make_mesh(1)
     rng = np.random.default_rng(0)
     count = batch_size * num_steps
     data = {name: rng.integers(4, VOCAB, (count, LENGTH)).astype(np.int32)
             for name in ("source", "target_inputs", "targets")}
-    config = base.base_config()
-    config.optimizer.update(name="adam", b1=0.9, b2=0.98, eps=1e-9)
-    config.schedule.learning_rate = 1e-4
-    schedule = schedules.build(config.schedule, num_steps, num_steps)
-    optimizer = optimizers.build(config.optimizer, schedule)
-    model = _model()
     task = tasks.build(base.task_config("translation"), VOCAB)
-    state = train_state.create(model, optimizer.tx, task.example_inputs(data), 0, mesh)
-    train_split = sharding.put_replicated(data, mesh)
-    chunk = steps.make_train_chunk(model, task, optimizer, augment.identity, mesh, batch_size, num_steps)
-    state, sums = chunk(state, train_split, 2)  # compile and warm up
-    jax.block_until_ready(sums)
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        state, sums = chunk(state, train_split, num_steps)
-        jax.block_until_ready(sums)
-        rates.append(num_steps * batch_size * LENGTH / (time.perf_counter() - start))
-    return rates
+    return trainer_chunk.chunk_rates(_model(), task, {"name": "adam", "b1": 0.9, "b2": 0.98, "eps": 1e-9}, data,
+                                     batch_size, num_steps, repeats, items_per_example=LENGTH)
 
 
 def main():
@@ -85,12 +61,11 @@ def main():
     if args.decode:
         rates = measure_decoding(args.batch_size, args.repeats)
         print(f"jax {jax.__version__}: Transformer d256 h4 3+3 beam search (beam 4, {LENGTH} tokens), batch "
-              f"{args.batch_size}: median {statistics.median(rates):.0f} sentences/s "
-              f"(runs: {', '.join(f'{r:.0f}' for r in rates)})")
+              f"{args.batch_size}: {timing.summary(rates, 'sentences/s')}")
         return
     rates = measure(args.steps, args.batch_size, args.repeats)
     print(f"jax {jax.__version__}: Transformer d256 h4 3+3 ff1024, length {LENGTH}, batch {args.batch_size}: "
-          f"median {statistics.median(rates):.0f} target tokens/s (runs: {', '.join(f'{r:.0f}' for r in rates)})")
+          f"{timing.summary(rates, 'target tokens/s')}")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,13 @@ projection, label-smoothed cross-entropy and Adam; vocabularies of 8,000, length
 
 import argparse
 import math
-import statistics
-import time
+import os
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import timing  # noqa: E402
 
 VOCAB, LENGTH, D_MODEL = 8000, 32, 256
 
@@ -60,14 +63,9 @@ def main():
             optimizer.step()
 
     train_steps(2)
-    rates = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        train_steps(args.steps)
-        rates.append(args.steps * args.batch_size * LENGTH / (time.perf_counter() - start))
+    rates = timing.rates(lambda: train_steps(args.steps), args.steps * args.batch_size * LENGTH, args.repeats)
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads): nn.Transformer d256 h4 3+3 ff1024, "
-          f"length {LENGTH}, batch {args.batch_size}: median {statistics.median(rates):.0f} target tokens/s "
-          f"(runs: {', '.join(f'{r:.0f}' for r in rates)})")
+          f"length {LENGTH}, batch {args.batch_size}: {timing.summary(rates, 'target tokens/s')}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,7 @@ benchmarks/vit_torch.py.
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -17,37 +15,21 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import models  # noqa: E402
+from benchmarks import timing, trainer_chunk  # noqa: E402
 from configs import base  # noqa: E402
-from input_pipeline import augment  # noqa: E402
-from train import optimizers, schedules, sharding, steps, tasks, train_state  # noqa: E402
+from train import tasks  # noqa: E402
 
 
 def measure(num_steps: int, batch_size: int, repeats: int, options: dict) -> list[float]:
-    mesh = sharding.make_mesh(1)
     rng = np.random.default_rng(0)
     count = batch_size * num_steps
     data = {"image": rng.standard_normal((count, 32, 32, 3), np.float32),
             "label": rng.integers(0, 10, count).astype(np.int32)}
-    config = base.base_config()
-    config.optimizer.update(name="adamw", weight_decay=0.05)
-    config.schedule.learning_rate = 1e-3
-    schedule = schedules.build(config.schedule, num_steps, num_steps)
-    optimizer = optimizers.build(config.optimizer, schedule)
     model = models.build(base.model_config("vit", num_classes=10, patch_size=4, hidden_size=192, num_layers=6,
                                            num_heads=3, mlp_dim=768))
-    task = tasks.build(config.task, 10)
-    state = train_state.create(model, optimizer.tx, data["image"][:1], 0, mesh)
-    train_split = sharding.put_replicated(data, mesh)
-    chunk = steps.make_train_chunk(model, task, optimizer, augment.identity, mesh, batch_size, num_steps, options)
-    state, sums = chunk(state, train_split, 2)
-    jax.block_until_ready(sums)
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        state, sums = chunk(state, train_split, num_steps)
-        jax.block_until_ready(sums)
-        rates.append(num_steps * batch_size / (time.perf_counter() - start))
-    return rates
+    task = tasks.build(base.task_config("classification"), 10)
+    return trainer_chunk.chunk_rates(model, task, {"name": "adamw", "weight_decay": 0.05}, data, batch_size,
+                                     num_steps, repeats, options)
 
 
 def main():
@@ -59,8 +41,7 @@ def main():
     args = parser.parse_args()
     rates = measure(args.steps, args.batch_size, args.repeats, base.CPU_CONV_NET_OPTIONS if args.ynn else {})
     print(f"jax {jax.__version__}: ViT patch 4, width 192, depth 6, 3 heads, MLP 768, batch {args.batch_size}"
-          f"{', YNN fusions' if args.ynn else ''}: median {statistics.median(rates):.0f} images/s "
-          f"(runs: {', '.join(f'{r:.0f}' for r in rates)})")
+          f"{', YNN fusions' if args.ynn else ''}: {timing.summary(rates, 'images/s')}")
 
 
 if __name__ == "__main__":

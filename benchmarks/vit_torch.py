@@ -6,10 +6,13 @@ MLP 768, pre-LayerNorm blocks with GELU, class token, learned positions) in PyTo
 """
 
 import argparse
-import statistics
-import time
+import os
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import timing  # noqa: E402
 
 WIDTH, DEPTH, HEADS, MLP, PATCH = 192, 6, 3, 768, 4
 
@@ -52,14 +55,9 @@ def main():
             optimizer.step()
 
     train_steps(2)
-    rates = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        train_steps(args.steps)
-        rates.append(args.steps * args.batch_size / (time.perf_counter() - start))
+    rates = timing.rates(lambda: train_steps(args.steps), args.steps * args.batch_size, args.repeats)
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads): ViT patch 4, width 192, depth 6, "
-          f"batch {args.batch_size}: median {statistics.median(rates):.0f} images/s "
-          f"(runs: {', '.join(f'{r:.0f}' for r in rates)})")
+          f"batch {args.batch_size}: {timing.summary(rates, 'images/s')}")
 
 
 if __name__ == "__main__":
