@@ -17,18 +17,8 @@ def get_config(arg: str | None = None):
     args = arguments.parse(arg, smoke=False, cell="lstm", length=200, steps=6000)
     config = base.base_config()
     config.model = base.model_config("many_to_one", cell=args.cell, features=128, num_classes=1)
-    config.data.name = "adding"
-    config.data.generator = {"sequence_length": args.length, "num_train": 100_000, "num_test": 10_000, "seed": 0}
+    base.use_synthetic_sequences(config, "adding", args.length, args.steps)
     config.task = base.task_config("regression")
-    config.optimizer.name = "adam"
-    config.optimizer.grad_clip_norm = 1.0
-    config.schedule.name = "constant"
-    config.schedule.learning_rate = 1e-3
-    config.batch_size = 64
-    config.train_steps = args.steps
-    config.log_every_steps = 250
-    config.eval_every_steps = 1000
-    config.checkpoint_every_steps = 1000
     config.reference = {"test/mse": 0.167}  # the memoryless baseline; the target is < 0.01 for LSTM and GRU
     if args.smoke:
         base.shrink_for_smoke(config)

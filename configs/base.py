@@ -130,3 +130,20 @@ def use_modern_recipe(
     config.schedule.learning_rate = learning_rate
     config.schedule.warmup_epochs = warmup_epochs
     config.data.augment.max_translation = max_translation
+
+
+def use_synthetic_sequences(config: ml_collections.ConfigDict, name: str, length: int, steps: int) -> None:
+    """The adding problem's and the copy task's shared setting: 100,000 training and 10,000 test sequences of
+    `length` generated from seed 0, Adam (lr 1e-3) with the gradient norm clipped at 1, batch 64, `steps` steps,
+    evaluated and checkpointed every 1,000."""
+    config.data.name = name
+    config.data.generator = {"sequence_length": length, "num_train": 100_000, "num_test": 10_000, "seed": 0}
+    config.optimizer.name = "adam"
+    config.optimizer.grad_clip_norm = 1.0
+    config.schedule.name = "constant"
+    config.schedule.learning_rate = 1e-3
+    config.batch_size = 64
+    config.train_steps = steps
+    config.log_every_steps = 250
+    config.eval_every_steps = 1000
+    config.checkpoint_every_steps = 1000

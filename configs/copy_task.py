@@ -21,18 +21,8 @@ def get_config(arg: str | None = None):
         "many_to_many_aligned", cell=args.cell, features=128, vocab_size=synthetic.COPY_SYMBOLS + 2,
         embedding_dim=16, num_classes=synthetic.COPY_SYMBOLS + 2,
     )
-    config.data.name = "copy"
-    config.data.generator = {"sequence_length": args.length, "num_train": 100_000, "num_test": 10_000, "seed": 0}
+    base.use_synthetic_sequences(config, "copy", args.length, args.steps)
     config.task = base.task_config("sequence_labeling")
-    config.optimizer.name = "adam"
-    config.optimizer.grad_clip_norm = 1.0
-    config.schedule.name = "constant"
-    config.schedule.learning_rate = 1e-3
-    config.batch_size = 64
-    config.train_steps = args.steps
-    config.log_every_steps = 250
-    config.eval_every_steps = 1000
-    config.checkpoint_every_steps = 1000
     config.reference = {"test/loss": float(synthetic.copy_baseline(args.length))}  # the memoryless baseline
     if args.smoke:
         base.shrink_for_smoke(config)

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from test_training import _config
+from test_training import _config, _smoke_run
 
 import train
 from train import gradient_flow, read_codes, trained
@@ -46,11 +46,12 @@ def test_trained_load_names_what_is_missing(tmp_path):
 
 
 @pytest.mark.parametrize("model", ["transformer", "lstm_luong"])
-def test_translate_new_sentences_and_draw_the_attention(model, tmp_path):
+def test_translate_new_sentences_and_draw_the_attention(model, tmp_path, request):
     from train import translate
 
     workdir = tmp_path / "run"
-    train.train_and_evaluate(_config("translation", f"smoke,model={model}"), str(workdir))
+    workdir.mkdir()
+    _smoke_run(_config("translation", f"smoke,model={model}"), workdir, request)
     translator = translate.Translator(str(workdir))
     outputs = translator.translate(["你好嗎?", "機器學習"])
     assert len(outputs) == 2 and all(isinstance(o, str) for o in outputs)

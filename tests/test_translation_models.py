@@ -48,9 +48,8 @@ def test_padding_and_future_tokens_change_nothing_they_must_not():
     assert not np.allclose(model.apply(variables, source, changed)[:, 3:], logits[:, 3:])
 
 
-def test_cached_decoding_equals_uncached():
-    model, source, target, variables = _tiny()
-    full = model.apply(variables, source, target)
+def _decode_step_by_step(model, variables, source, target):
+    """Logits of `target` fed one position at a time through the decoding cache."""
     decoder = model.clone(decode=True)
     encoded = model.apply(variables, source, method="encode")
     cache = beam_search._zero_cache(model, variables["params"], encoded, source, target.shape[1])
@@ -60,7 +59,13 @@ def test_cached_decoding_equals_uncached():
                                         offset=t, method="decode_targets", mutable=["cache"])
         cache = updated["cache"]
         steps.append(logits)
-    np.testing.assert_allclose(jnp.concatenate(steps, axis=1), full, atol=1e-5)
+    return jnp.concatenate(steps, axis=1)
+
+
+def test_cached_decoding_equals_uncached():
+    model, source, target, variables = _tiny()
+    np.testing.assert_allclose(_decode_step_by_step(model, variables, source, target),
+                               model.apply(variables, source, target), atol=1e-5)
 
 
 def _eos_prone(variables, scale):
@@ -103,17 +108,8 @@ def _tiny_rnn(attention, cell="lstm"):
 @pytest.mark.parametrize("attention", ["none", "bahdanau", "luong"])
 def test_rnn_encoder_decoder_cached_decoding_equals_teacher_forcing(attention):
     model, source, target, variables = _tiny_rnn(attention)
-    full = model.apply(variables, source, target)
-    decoder = model.clone(decode=True)
-    encoded = model.apply(variables, source, method="encode")
-    cache = beam_search._zero_cache(model, variables["params"], encoded, source, target.shape[1])
-    steps = []
-    for t in range(target.shape[1]):
-        logits, updated = decoder.apply({**variables, "cache": cache}, encoded, source, target[:, t:t + 1],
-                                        offset=t, method="decode_targets", mutable=["cache"])
-        cache = updated["cache"]
-        steps.append(logits)
-    np.testing.assert_allclose(jnp.concatenate(steps, axis=1), full, atol=1e-5)
+    np.testing.assert_allclose(_decode_step_by_step(model, variables, source, target),
+                               model.apply(variables, source, target), atol=1e-5)
 
 
 @pytest.mark.parametrize("attention", ["bahdanau", "luong"])
