@@ -12,6 +12,7 @@ import pytest
 
 from models.layers.recurrent import Recurrent, RecurrentStack
 from models.layers.recurrent_cells import GATES, ElmanCell, FusedLSTMCell, GRUCell, LSTMCell
+from train.read_codes import levenshtein
 from train.tasks import ctc_decoding
 
 BATCH, STEPS, INPUTS, HIDDEN = 3, 7, 5, 4
@@ -259,15 +260,6 @@ def test_beam_search_finds_the_labelling_that_the_best_path_misses():
     assert ctc_decoding.beam_search_decode(np.log(probs), beam_width=4) == [0]
 
 
-def _levenshtein(a, b):
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
-    return row[-1]
-
-
 def test_edit_distances_match_a_plain_levenshtein():
     rng = np.random.default_rng(0)
     decoded = rng.integers(0, 3, (50, 8))
@@ -276,6 +268,6 @@ def test_edit_distances_match_a_plain_levenshtein():
     label_lengths = rng.integers(1, 6, 50)
     got = ctc_decoding.edit_distances(jnp.array(decoded), jnp.array(decoded_lengths), jnp.array(labels),
                                       jnp.array(label_lengths))
-    expected = [_levenshtein(decoded[n, :decoded_lengths[n]].tolist(), labels[n, :label_lengths[n]].tolist())
+    expected = [levenshtein(decoded[n, :decoded_lengths[n]].tolist(), labels[n, :label_lengths[n]].tolist())
                 for n in range(50)]
     assert got.tolist() == expected

@@ -15,7 +15,8 @@ from train import trained
 from train.tasks import ctc_decoding
 
 
-def _levenshtein(a: list[int], b: list[int]) -> int:
+def levenshtein(a: list[int], b: list[int]) -> int:
+    """The edit distance (insertions, deletions, substitutions) between two sequences."""
     row = list(range(len(b) + 1))
     for i, x in enumerate(a, 1):
         previous, row[0] = row[0], i
@@ -27,7 +28,7 @@ def _levenshtein(a: list[int], b: list[int]) -> int:
 def accuracy(readings: list[list[int]], labels: np.ndarray) -> dict[str, float]:
     """Whole-sequence accuracy and per-symbol accuracy (1 - total edit distance / total labels)."""
     exact = sum(r == list(t) for r, t in zip(readings, labels.tolist(), strict=True))
-    errors = sum(_levenshtein(r, list(t)) for r, t in zip(readings, labels.tolist(), strict=True))
+    errors = sum(levenshtein(r, list(t)) for r, t in zip(readings, labels.tolist(), strict=True))
     return {"sequence_accuracy": exact / len(readings), "symbol_accuracy": 1.0 - errors / labels.size}
 
 
