@@ -37,4 +37,6 @@ def get_config(arg: str | None = None):
     config.checkpoint_every_epochs = 1.0
     if args.smoke:
         base.shrink_for_smoke(config)
+        # The smallest configuration (A, or A-LRN) runs the same layer kinds in a third of VGG-16's test time.
+        config.model.configuration = "A-LRN" if args.lrn else "A"
     return config

@@ -7,6 +7,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from train.tasks.training_apply import apply_for_training
+
 LOSSES = ("softmax_cross_entropy", "mse_tanh_targets", "rbf_map")
 
 
@@ -59,15 +61,12 @@ class Classification:
 
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
         """(mean loss, (metric sums, new model state)) for one training batch."""
-        variables = {"params": params, **model_state}
         images, labels = batch["image"], batch["label"]
         if self.mixup_alpha:
             rng, mix_rng = jax.random.split(rng)
             lam = jax.random.beta(mix_rng, self.mixup_alpha, self.mixup_alpha)
             images = lam * images + (1.0 - lam) * images[::-1]
-        outputs, new_model_state = model.apply(
-            variables, images, train=True, rngs={"dropout": rng}, mutable=list(model_state)
-        )
+        outputs, new_model_state = apply_for_training(model, params, model_state, images, rng=rng)
         if self.mixup_alpha:
             one_hot = jax.nn.one_hot(labels, self.num_classes)
             targets = lam * one_hot + (1.0 - lam) * one_hot[::-1]
@@ -78,7 +77,7 @@ class Classification:
         else:
             loss, scores = self._loss_and_scores(outputs, labels)
         mask = jnp.ones_like(loss)
-        return jnp.mean(loss), (self._sums(loss, scores, labels, mask), dict(new_model_state))
+        return jnp.mean(loss), (self._sums(loss, scores, labels, mask), new_model_state)
 
     def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
         """Metric sums over the examples of `batch` whose mask is 1 (padding examples have mask 0)."""

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import optax
 
 from train.tasks import ctc_decoding
+from train.tasks.training_apply import apply_for_training
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,12 +43,9 @@ class CTC:
         }
 
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
-        logits, new_model_state = model.apply(
-            {"params": params, **model_state}, batch["image"], train=True, rngs={"dropout": rng},
-            mutable=list(model_state),
-        )
+        logits, new_model_state = apply_for_training(model, params, model_state, batch["image"], rng=rng)
         sums = self._sums(logits, batch, jnp.ones(logits.shape[0]))
-        return sums["loss"] / logits.shape[0], (sums, dict(new_model_state))
+        return sums["loss"] / logits.shape[0], (sums, new_model_state)
 
     def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
         return self._sums(model.apply(variables, batch["image"], train=False), batch, mask)

@@ -6,6 +6,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from train.tasks.training_apply import apply_for_training
+
 
 @dataclasses.dataclass(frozen=True)
 class Regression:
@@ -20,13 +22,10 @@ class Regression:
         return (outputs.reshape(target.shape) - target) ** 2
 
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
-        outputs, new_model_state = model.apply(
-            {"params": params, **model_state}, batch["inputs"], train=True, rngs={"dropout": rng},
-            mutable=list(model_state),
-        )
+        outputs, new_model_state = apply_for_training(model, params, model_state, batch["inputs"], rng=rng)
         errors = self._squared_errors(outputs, batch["target"])
         sums = {"loss": jnp.sum(errors), "count": jnp.asarray(errors.shape[0], jnp.float32)}
-        return jnp.mean(errors), (sums, dict(new_model_state))
+        return jnp.mean(errors), (sums, new_model_state)
 
     def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
         errors = self._squared_errors(model.apply(variables, batch["inputs"], train=False), batch["target"])

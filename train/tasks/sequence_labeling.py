@@ -7,6 +7,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from train.tasks.training_apply import apply_for_training
+
 
 @dataclasses.dataclass(frozen=True)
 class SequenceLabeling:
@@ -38,12 +40,9 @@ class SequenceLabeling:
         }
 
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
-        logits, new_model_state = model.apply(
-            {"params": params, **model_state}, batch["inputs"], train=True, rngs={"dropout": rng},
-            mutable=list(model_state),
-        )
+        logits, new_model_state = apply_for_training(model, params, model_state, batch["inputs"], rng=rng)
         sums = self._sums(logits, batch, jnp.ones(logits.shape[0]))
-        return sums["loss"] / jnp.maximum(sums["tokens"], 1.0), (sums, dict(new_model_state))
+        return sums["loss"] / jnp.maximum(sums["tokens"], 1.0), (sums, new_model_state)
 
     def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
         return self._sums(model.apply(variables, batch["inputs"], train=False), batch, mask)

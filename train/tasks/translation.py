@@ -18,6 +18,7 @@ import optax
 
 from input_pipeline.tokenizers import EOS, PAD
 from train.tasks import beam_search
+from train.tasks.training_apply import apply_for_training
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,10 +45,10 @@ class Translation:
                 "count": jnp.sum(example_mask)}
 
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
-        logits = model.apply({"params": params, **model_state}, batch["source"], batch["target_inputs"],
-                             train=True, rngs={"dropout": rng})
+        logits, new_model_state = apply_for_training(model, params, model_state, batch["source"],
+                                                     batch["target_inputs"], rng=rng)
         sums = self._sums(logits, batch["targets"], jnp.ones(logits.shape[0]))
-        return sums["loss"] / jnp.maximum(sums["tokens"], 1.0), (sums, dict(model_state))
+        return sums["loss"] / jnp.maximum(sums["tokens"], 1.0), (sums, new_model_state)
 
     def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
         logits = model.apply(variables, batch["source"], batch["target_inputs"], train=False)
