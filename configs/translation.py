@@ -25,29 +25,36 @@ LADDER = {"rnn": ("rnn", "none"), "rnn_attention": ("rnn", "bahdanau"), "lstm_at
 
 
 def get_config(arg: str | None = None):
-    args = arguments.parse(arg, smoke=False, model="transformer", direction="zh-en", epochs=30.0)
+    args = arguments.parse(arg, smoke=False, model="transformer", direction="zh-en", epochs=20.0)
     if args.model not in LADDER:
         raise ValueError(f"Unknown model {args.model!r}; choose one of {sorted(LADDER)}.")
     config = base.base_config()
-    vocab = 8000
+    # Tatoeba is ~30k short pairs (median 8 subwords, 99% under 20): small vocabularies (about one piece per
+    # Chinese character) and rows of 32 tokens, which drop under 0.05% of the training pairs.
+    vocab, length = 4000, 32
     config.data.name = "translation"
     config.data.translation = {
         "pairs_file": "", "train_file": "", "validation_file": "", "test_file": "", "direction": args.direction,
         "source_tokenizer": "subword", "target_tokenizer": "subword", "source_vocab_size": vocab,
-        "target_vocab_size": vocab, "max_length": 48, "seed": 0, "validation": 1000, "test": 1000,
+        "target_vocab_size": vocab, "max_length": length, "seed": 0, "validation": 1000, "test": 1000,
     }
     config.data.eval_splits = ("validation", "test")
     config.task = base.task_config("translation", label_smoothing=0.1, beam_size=4, length_penalty=0.6)
     if args.model == "transformer":
         config.model = base.model_config(
             "transformer", vocab_size=vocab, target_vocab_size=vocab, d_model=256, num_heads=4,
-            num_encoder_layers=3, num_decoder_layers=3, d_ff=1024, dropout_rate=0.1, max_length=48,
+            num_encoder_layers=3, num_decoder_layers=3, d_ff=1024, dropout_rate=0.3, max_length=length,
             share_embeddings=False,
         )
         config.optimizer.update(name="adam", b1=0.9, b2=0.98, eps=1e-9)
         config.schedule.name = "inverse_sqrt"
         config.schedule.learning_rate = 256 ** -0.5
-        config.schedule.warmup_steps = 4000
+        # Packed rows (about 2.7 pairs each, ~850 target tokens per batch of 32 rows): a third of the compute
+        # of padded rows. Warmup shortened to the ~7k steps of 20 epochs; dropout 0.3 as low-resource NMT
+        # prefers (Sennrich & Zhang 2019, Table 2).
+        config.data.translation.pack = True
+        config.batch_size = 32
+        config.schedule.warmup_steps = 2000
     else:
         cell, attention = LADDER[args.model]
         config.model = base.model_config("rnn_encoder_decoder", vocab_size=vocab, target_vocab_size=vocab,
@@ -57,7 +64,7 @@ def get_config(arg: str | None = None):
         config.schedule.name = "cosine"
         config.schedule.learning_rate = 1e-3
         config.schedule.warmup_steps = 500
-    config.batch_size = 64
+        config.batch_size = 64
     config.eval_batch_size = 250
     config.train_epochs = args.epochs
     config.reference = {"test/bleu": 25.0}  # the issue's zh->en target

@@ -4,7 +4,7 @@ Options (`data.translation`): pairs_file ("" = the embedded Tatoeba archive) spl
 and `test` source sentences, or train_file / validation_file / test_file given separately; direction ("zh-en" or
 "en-zh"); source_tokenizer / target_tokenizer ("subword" or "character", see `tokenizers`) with their
 vocabulary sizes; max_length (tokens, EOS included; longer training pairs are dropped, longer evaluation
-sources are cut).
+sources are cut); pack (training rows hold several pairs each, see `packing`; Transformer only).
 
 Arrays per split: source (N, max_length) ids + EOS, target_inputs (N, max_length) = BOS y_1 ... y_n, targets
 (N, max_length) = y_1 ... y_n EOS, all padded with 0 (PAD). The tokenizers are trained on the training split only
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from input_pipeline import packing
 from input_pipeline import pairs as pairs_lib
 from input_pipeline import tokenizers
 
@@ -24,7 +25,7 @@ DIRECTIONS = ("zh-en", "en-zh")
 TRANSLATION_FIELDS = {
     "pairs_file": "", "train_file": "", "validation_file": "", "test_file": "", "direction": "zh-en",
     "source_tokenizer": "subword", "target_tokenizer": "subword", "source_vocab_size": 8000,
-    "target_vocab_size": 8000, "max_length": 48, "seed": 0, "validation": 1000, "test": 1000,
+    "target_vocab_size": 8000, "max_length": 48, "seed": 0, "validation": 1000, "test": 1000, "pack": False,
 }
 
 
@@ -92,5 +93,7 @@ def load(config: Mapping, workdir: str) -> TranslationData:
             "target_inputs": encode(target_tokenizer, targets, length, [tokenizers.BOS], []),
             "targets": encode(target_tokenizer, targets, length, [], [tokenizers.EOS]),
         }
+        if name == "train" and fields["pack"]:
+            splits[name] = packing.pack(splits[name], length)
         texts[name] = split
     return TranslationData(splits, texts, source_tokenizer, target_tokenizer, source_lang, target_lang)

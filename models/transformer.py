@@ -9,6 +9,11 @@ positions (section 3.5; `learned_positions` for a learned table); dropout 0.1 on
 (section 5.4). `share_embeddings` ties the source and target embeddings and the pre-softmax projection (section
 3.4; needs one shared vocabulary).
 
+Packed rows (several sentence pairs per row, as the flax WMT example trains): `source_segments` and
+`target_segments` number the sentences of a row (1, 2, ...; 0 is padding) and `*_positions` restart at 0 for
+each; attention then never crosses from one sentence to another, so a packed row computes exactly what its
+sentences would alone (tests/test_translation_models.py).
+
 Base model (Table 3): N = 6, d_model = 512, d_ff = 2048, h = 8, 65M parameters at the paper's 37k shared BPE
 vocabulary (ours: 63,082,496 with 37,000 tokens; see tests/test_models.py).
 """
@@ -130,27 +135,29 @@ class Transformer(nn.Module):
             self.decoder_norm = nn.LayerNorm(epsilon=1e-6)
         self.dropout = nn.Dropout(self.dropout_rate)
 
-    def _embed(self, embed, positions, ids, train, offset=0):
-        x = positions(embed(ids) * jnp.sqrt(self.d_model).astype(jnp.float32), offset)
+    def _embed(self, embed, add_positions, ids, train, offset=0, positions=None):
+        x = add_positions(embed(ids) * jnp.sqrt(self.d_model).astype(jnp.float32), offset, positions)
         return self.dropout(x, deterministic=not train)
 
-    def encode(self, source, train: bool = False):
+    def encode(self, source, train: bool = False, source_segments=None, source_positions=None):
         """source (batch, length) ids -> encoded (batch, length, d_model)."""
         valid = source > 0
-        x = self._embed(self.source_embed, self.source_positions, source, train)
-        mask = padding_mask(valid, valid)
+        x = self._embed(self.source_embed, self.source_positions, source, train, positions=source_positions)
+        mask = padding_mask(valid, valid) & same_segment(source_segments, source_segments)
         for layer in self.encoder_layers:
             x = layer(x, mask, train)
         return self.encoder_norm(x) if self.pre_ln else x
 
-    def decode_targets(self, encoded, source, target_inputs, train: bool = False, offset=0):
+    def decode_targets(self, encoded, source, target_inputs, train: bool = False, offset=0, source_segments=None,
+                       target_segments=None, target_positions=None):
         """Logits (batch, target length, target vocab) for the target inputs (BOS, y_1, ..., y_{n-1}). With
         `decode=True` the target inputs are one position, `offset`, and the self-attention reads its caches."""
         source_valid = source > 0
-        x = self._embed(self.target_embed, self.target_positions, target_inputs, train, offset)
+        x = self._embed(self.target_embed, self.target_positions, target_inputs, train, offset, target_positions)
         target_valid = jnp.ones(target_inputs.shape, bool) if self.decode else target_inputs > 0
-        self_mask = None if self.decode else padding_mask(target_valid, target_valid) & causal_mask(x.shape[1])
-        cross_mask = padding_mask(target_valid, source_valid)
+        self_mask = None if self.decode else (padding_mask(target_valid, target_valid) & causal_mask(x.shape[1])
+                                              & same_segment(target_segments, target_segments))
+        cross_mask = padding_mask(target_valid, source_valid) & same_segment(target_segments, source_segments)
         for layer in self.decoder_layers:
             x = layer(x, encoded, self_mask, cross_mask, train)
         if self.pre_ln:
@@ -159,5 +166,16 @@ class Transformer(nn.Module):
             return self.target_embed.attend(x)
         return self.output_projection(x)
 
-    def __call__(self, source, target_inputs, train: bool = False):
-        return self.decode_targets(self.encode(source, train), source, target_inputs, train)
+    def __call__(self, source, target_inputs, train: bool = False, source_segments=None, target_segments=None,
+                 source_positions=None, target_positions=None):
+        encoded = self.encode(source, train, source_segments, source_positions)
+        return self.decode_targets(encoded, source, target_inputs, train, source_segments=source_segments,
+                                   target_segments=target_segments, target_positions=target_positions)
+
+
+def same_segment(query_segments, key_segments):
+    """(batch, 1, query, key) True where query and key belong to the same packed sentence; True everywhere when
+    the rows are not packed (None)."""
+    if query_segments is None:
+        return True
+    return query_segments[:, None, :, None] == key_segments[:, None, None, :]

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from input_pipeline import packing
 from input_pipeline.tokenizers import EOS
 from models.layers.attention import sinusoidal_positions
 from models.transformer import Transformer
@@ -46,6 +47,31 @@ def test_padding_and_future_tokens_change_nothing_they_must_not():
     changed = target.at[:, 3:].set(5)
     np.testing.assert_allclose(model.apply(variables, source, changed)[:, :3], logits[:, :3], atol=1e-5)
     assert not np.allclose(model.apply(variables, source, changed)[:, 3:], logits[:, 3:])
+
+
+def test_packed_rows_compute_what_each_pair_computes_alone():
+    model, _, _, variables = _tiny(learned_positions=True)  # learned: positions must be looked up, not sliced
+    rng = np.random.default_rng(0)
+    pairs = [(rng.integers(4, 30, n), rng.integers(4, 30, m)) for n, m in [(3, 4), (5, 2), (2, 6), (6, 5)]]
+    split = {
+        "source": np.array([np.pad(np.r_[s, EOS], (0, 9 - len(s))) for s, _ in pairs], np.int32),
+        "target_inputs": np.array([np.pad(np.r_[1, t], (0, 9 - len(t))) for _, t in pairs], np.int32),
+        "targets": np.array([np.pad(np.r_[t, EOS], (0, 9 - len(t))) for _, t in pairs], np.int32),
+    }
+    packed = packing.pack(split, length=12)
+    # Consecutive pairs while both sides fit in 12 tokens: pairs 0 and 1 (sources 4 + 6, targets 5 + 3), pair 2
+    # alone (its source would overflow row 0; pair 3's target, 7 + 6, would overflow its row), then pair 3.
+    assert len(packed["source"]) == 3
+    np.testing.assert_array_equal(packed["source_segments"][0], [1] * 4 + [2] * 6 + [0] * 2)
+    np.testing.assert_array_equal(packed["target_positions"][0], [0, 1, 2, 3, 4, 0, 1, 2, 0, 0, 0, 0])
+    logits = model.apply(variables, packed["source"], packed["target_inputs"],
+                         **{k: packed[k] for k in packing.PACKED_FIELDS})
+    row, start = 0, 0
+    for index in (0, 1):
+        alone = model.apply(variables, split["source"][index:index + 1], split["target_inputs"][index:index + 1])
+        n = len(pairs[index][1]) + 1
+        np.testing.assert_allclose(logits[row, start:start + n], alone[0, :n], atol=1e-5)
+        start += n
 
 
 def _decode_step_by_step(model, variables, source, target):
@@ -126,3 +152,13 @@ def test_rnn_encoder_decoder_beam_one_equals_greedy():
     params = jax.tree.map(lambda x: 4 * x, variables["params"])
     greedy = beam_search.greedy_decode(model, params, source, 10)
     np.testing.assert_array_equal(beam_search.beam_search(model, params, source, 10, beam_size=1), greedy)
+
+
+def test_packed_rows_with_a_recurrent_model_name_the_fix():
+    from train.tasks.translation import Translation
+
+    model, source, target, variables = _tiny_rnn("bahdanau")
+    batch = {"source": source, "target_inputs": target, "targets": target,
+             **{name: jnp.ones_like(source) for name in packing.PACKED_FIELDS}}
+    with pytest.raises(ValueError, match="pack=False"):
+        Translation(num_classes=30).train_loss(model, variables["params"], {}, batch, jax.random.PRNGKey(0))

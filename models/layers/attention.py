@@ -102,16 +102,19 @@ def sinusoidal_positions(length: int, features: int) -> np.ndarray:
 
 class AddPositions(nn.Module):
     """Adds position encodings to (batch, length, features): sinusoidal (fixed) or a learned table. In decoding,
-    `offset` is the position of the single step."""
+    `offset` is the position of the single step; `positions` (batch, length) gives each token's own position
+    instead (packed rows, where every sentence starts again at 0)."""
 
     max_length: int
     learned: bool = False
 
     @nn.compact
-    def __call__(self, x, offset=0):
+    def __call__(self, x, offset=0, positions=None):
         features = x.shape[-1]
         if self.learned:
             table = self.param("table", nn.initializers.normal(0.02), (self.max_length, features))
         else:
             table = jnp.asarray(sinusoidal_positions(self.max_length, features))
+        if positions is not None:
+            return x + jnp.take(table, positions, axis=0).astype(x.dtype)
         return x + jax.lax.dynamic_slice_in_dim(table, offset, x.shape[-2])[None].astype(x.dtype)

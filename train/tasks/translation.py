@@ -1,7 +1,8 @@
 """Translation: teacher-forced training of an encoder-decoder, token metrics in the compiled evaluation, and BLEU
 on decoded sentences at the end of training.
 
-Batches hold "source", "target_inputs" (BOS y_1 ... y_n) and "targets" (y_1 ... y_n EOS), padded with 0. The loss
+Batches hold "source", "target_inputs" (BOS y_1 ... y_n) and "targets" (y_1 ... y_n EOS), padded with 0, and when
+the training rows are packed their segment and position arrays (an "example" is then a packed row). The loss
 is the cross-entropy per target token with label smoothing (Vaswani et al. 2017, section 5.4: 0.1), padding
 excluded. `final_evaluation` decodes the evaluation splits (beam search, or greedy with beam_size 1) and scores
 them with sacreBLEU corpus BLEU and chrF against the reference texts (tokenize "zh" for Chinese targets, "13a"
@@ -9,6 +10,7 @@ for English).
 """
 
 import dataclasses
+import inspect
 
 import flax.linen as nn
 import jax
@@ -16,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from input_pipeline.packing import PACKED_FIELDS
 from input_pipeline.tokenizers import EOS, PAD
 from train.tasks import beam_search
 from train.tasks.training_apply import apply_for_training
@@ -45,8 +48,12 @@ class Translation:
                 "count": jnp.sum(example_mask)}
 
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
+        packed = {name: batch[name] for name in PACKED_FIELDS if name in batch}  # see input_pipeline/packing.py
+        if packed and "source_segments" not in inspect.signature(type(model).__call__).parameters:
+            raise ValueError(f"data.translation.pack=True needs a model that reads segment ids (the transformer); "
+                             f"{type(model).__name__} does not. Set --config.data.translation.pack=False.")
         logits, new_model_state = apply_for_training(model, params, model_state, batch["source"],
-                                                     batch["target_inputs"], rng=rng)
+                                                     batch["target_inputs"], rng=rng, **packed)
         sums = self._sums(logits, batch["targets"], jnp.ones(logits.shape[0]))
         return sums["loss"] / jnp.maximum(sums["tokens"], 1.0), (sums, new_model_state)
 
