@@ -17,9 +17,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from input_pipeline import packing
+from input_pipeline import packing, tokenizers
 from input_pipeline import pairs as pairs_lib
-from input_pipeline import tokenizers
 
 DIRECTIONS = ("zh-en", "en-zh")
 TRANSLATION_FIELDS = {
