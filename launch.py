@@ -11,9 +11,13 @@ config_flags.DEFINE_config_file("config", None, "Path to a config file in config
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics.jsonl, TensorBoard events, summary.")
 flags.DEFINE_bool(
     "jax_distributed", False,
-    "Call jax.distributed.initialize() first (multi-host: TPU pods, SLURM, or the JAX_COORDINATOR_ADDRESS, "
-    "JAX_NUM_PROCESSES and JAX_PROCESS_ID environment variables).",
+    "Call jax.distributed.initialize() first: one process per host, all running this same command. On TPU pods "
+    "and under SLURM it finds its peers itself; elsewhere give the three flags below (or the JAX_COORDINATOR_"
+    "ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID environment variables).",
 )
+flags.DEFINE_string("coordinator_address", None, "host:port of process 0 (with --jax_distributed).")
+flags.DEFINE_integer("num_processes", None, "Number of processes (with --jax_distributed).")
+flags.DEFINE_integer("process_id", None, "This process's number, 0 ... num_processes - 1 (with --jax_distributed).")
 flags.mark_flags_as_required(["config", "workdir"])
 FLAGS = flags.FLAGS
 
@@ -24,7 +28,11 @@ def main(argv):
     import jax
 
     if FLAGS.jax_distributed:
-        jax.distributed.initialize()
+        # CPU devices of different processes talk through gloo (over loopback in the tests); no effect elsewhere.
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+    elif any(v is not None for v in (FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)):
+        raise app.UsageError("--coordinator_address, --num_processes and --process_id need --jax_distributed.")
     import train
 
     train.train_and_evaluate(FLAGS.config, FLAGS.workdir)

@@ -33,10 +33,10 @@ def measure(model_name: str, num_steps: int, batch_size: int, compiler_options: 
     model = models.build(base.model_config(model_name))
     task = tasks.build(config.task, 10)
     state = train_state.create(model, optimizer.tx, data["image"][:1], 0, mesh)
-    train_split = sharding.put_replicated(data, mesh)
+    train_split = sharding.put_rows(data, mesh)
     chunk = steps.make_train_chunk(
         model, task, optimizer, augment.build({"max_translation": 4, "horizontal_flip": True}, 0.0), mesh,
-        batch_size, num_examples // batch_size, compiler_options,
+        batch_size, num_examples // batch_size, num_examples, compiler_options,
     )
     state, sums = chunk(state, train_split, 2)  # compile and warm up
     jax.block_until_ready(sums)

@@ -19,9 +19,9 @@ def chunk_rates(model, task, optimizer_fields: dict, data: dict, batch_size: int
     schedule = schedules.build(config.schedule, num_steps, num_steps)
     optimizer = optimizers.build(config.optimizer, schedule)
     state = train_state.create(model, optimizer.tx, task.example_inputs(data), 0, mesh)
-    train_split = sharding.put_replicated(data, mesh)
+    train_split = sharding.put_rows(data, mesh)
     chunk = steps.make_train_chunk(model, task, optimizer, augment.identity, mesh, batch_size, num_steps,
-                                   compiler_options)
+                                   batch_size * num_steps, compiler_options)
     holder = {"state": state}
 
     def run(count):

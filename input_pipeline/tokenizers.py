@@ -10,6 +10,9 @@ import os
 from collections import Counter
 from collections.abc import Iterable
 
+import jax
+from jax.experimental import multihost_utils
+
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<unk>", "<s>", "</s>")
 KINDS = ("subword", "character")
@@ -101,11 +104,11 @@ def load_or_train(directory: str, name: str, kind: str, texts: Iterable[str] | N
         raise ValueError(f"Unknown tokenizer {kind!r}; choose one of {list(KINDS)}.")
     cls, suffix = (SubwordTokenizer, ".model") if kind == "subword" else (CharacterTokenizer, ".json")
     path = os.path.join(directory, name + suffix)
-    if os.path.exists(path):
-        return cls.load(path)
-    if texts is None:
+    if not os.path.exists(path) and texts is not None and jax.process_index() == 0:
+        os.makedirs(directory, exist_ok=True)
+        cls.train(texts, vocab_size).save(path)
+    if jax.process_count() > 1:  # the others read what process 0 wrote
+        multihost_utils.sync_global_devices(f"tokenizer {path}")
+    if not os.path.exists(path):
         raise FileNotFoundError(f"No tokenizer at {path}: the run has not stored its vocabulary there.")
-    tokenizer = cls.train(texts, vocab_size)
-    os.makedirs(directory, exist_ok=True)
-    tokenizer.save(path)
-    return tokenizer
+    return cls.load(path)

@@ -37,6 +37,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     """Trains `config` in `workdir` (resuming from its latest checkpoint) and returns the final metrics."""
     workdir = os.path.abspath(workdir)
     mesh = sharding.make_mesh(config.get("num_devices", 0))
+    logging.info("Mesh of %d device(s) over %d process(es); this is process %d with %d of them.", mesh.size,
+                 jax.process_count(), jax.process_index(), len(mesh.local_devices))
     sharding.check_divisible(config.batch_size, mesh, "batch_size")
     sharding.check_divisible(config.eval_batch_size, mesh, "eval_batch_size")
     data = input_pipeline.get_data(config.data, workdir)
@@ -64,12 +66,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     metric_writers.write_json(workdir, "config.json", config.to_dict())
     writer = metric_writers.MetricWriter(workdir)
 
-    train_split = sharding.put_replicated(data.train, mesh)
+    train_split = sharding.put_rows(data.train, mesh)
     eval_data, eval_mask, eval_ranges = steps.stack_eval_splits(data.eval_splits, config.eval_batch_size)
-    eval_data, eval_mask = sharding.put_replicated((eval_data, eval_mask), mesh)
+    eval_data, eval_mask = sharding.put_batches((eval_data, eval_mask), config.eval_batch_size, mesh)
     compiler_options = dict(config.get("compiler_options", {}))
     train_chunk = steps.make_train_chunk(
-        model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch, compiler_options
+        model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch, data.num_train,
+        compiler_options,
     )
     evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size, compiler_options)
 

@@ -1,10 +1,12 @@
 """The device mesh and the two shardings the trainer uses: replicated, and split along the batch ('data' axis).
 
 Parallelism is `jax.jit` over a `jax.sharding.Mesh` (no pmap): arrays carry their sharding and XLA inserts the
-collectives (e.g. the gradient all-reduce) itself.
+collectives (e.g. the gradient all-reduce) itself. Datasets are stored with their examples dealt out over the
+devices (`put_rows`, `put_batches`), so each process holds only its devices' share.
 """
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -39,10 +41,67 @@ def check_divisible(batch_size: int, mesh: Mesh, what: str) -> None:
         )
 
 
-def put_replicated(tree, mesh: Mesh):
-    """Host numpy arrays -> global arrays replicated on every device of the mesh (works on many hosts, each
-    holding the same small dataset)."""
-    sharding = replicated(mesh)
-    return jax.tree.map(
-        lambda a: jax.make_array_from_callback(a.shape, sharding, lambda index: a[index]), tree
-    )
+def put_rows(tree, mesh: Mesh):
+    """Host numpy arrays -> global arrays whose rows (examples) are dealt out over the devices of the mesh:
+    device d holds examples d, d + D, d + 2D, ... (zero rows pad every device to the same count). Each process
+    places only its own devices' rows, so a dataset costs one copy spread over all devices, not one per device.
+    Read rows back in any order with `gather_rows`."""
+    devices = mesh.size
+    sharding = batch_sharded(mesh)
+
+    def put(a):
+        per_device = -(-len(a) // devices)
+        padded = np.concatenate([a, np.zeros((per_device * devices - len(a), *a.shape[1:]), a.dtype)])
+        dealt = padded.reshape(per_device, devices, *a.shape[1:]).swapaxes(0, 1).reshape(padded.shape)
+        return jax.make_array_from_callback(dealt.shape, sharding, lambda index: dealt[index])
+
+    return jax.tree.map(put, tree)
+
+
+def gather_rows(stored, indices, mesh: Mesh, replicate: bool = False):
+    """Rows `indices` (global example numbers, the same on every device) of `put_rows` arrays, as a batch split
+    over the devices along the data axis (or whole on every device when `replicate`). Each device picks the rows
+    it holds and a reduce-scatter (psum) delivers them, so the result is the same for any number of devices and
+    processes."""
+    devices = mesh.size
+
+    def local(rows, indices):
+        mine = indices % devices == jax.lax.axis_index(DATA_AXIS)
+        picked = jax.tree.map(lambda a: jnp.where(_expand(mine, a), a[indices // devices], 0), rows)
+        if replicate:
+            return jax.lax.psum(picked, DATA_AXIS)
+        return jax.lax.psum_scatter(picked, DATA_AXIS, scatter_dimension=0, tiled=True)
+
+    out_spec = PartitionSpec() if replicate else PartitionSpec(DATA_AXIS)
+    return jax.shard_map(local, mesh=mesh, in_specs=(PartitionSpec(DATA_AXIS), PartitionSpec()),
+                         out_specs=out_spec)(stored, indices)
+
+
+def _expand(mask, like):
+    return mask.reshape(mask.shape + (1,) * (like.ndim - 1))
+
+
+def put_batches(tree, batch_size: int, mesh: Mesh):
+    """Host arrays whose length is a multiple of `batch_size` -> global arrays laid out so that every batch
+    (rows i * batch_size ... (i + 1) * batch_size - 1) is already split over the devices: read batch i with
+    `local_batch`, which moves no data between devices."""
+    devices = mesh.size
+    share = batch_size // devices
+
+    def put(a):
+        batches = len(a) // batch_size
+        dealt = a.reshape(batches, devices, share, *a.shape[1:]).swapaxes(0, 1).reshape(a.shape)
+        return jax.make_array_from_callback(dealt.shape, batch_sharded(mesh), lambda index: dealt[index])
+
+    return jax.tree.map(put, tree)
+
+
+def local_batch(stored, index, batch_size: int, mesh: Mesh):
+    """Batch `index` of `put_batches` arrays, split over the devices along the data axis."""
+    share = batch_size // mesh.size
+
+    def local(rows, index):
+        return jax.tree.map(lambda a: jax.lax.dynamic_slice_in_dim(a, index * share, share), rows)
+
+    return jax.shard_map(local, mesh=mesh, in_specs=(PartitionSpec(DATA_AXIS), PartitionSpec()),
+                         out_specs=PartitionSpec(DATA_AXIS))(stored, index)

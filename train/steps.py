@@ -1,8 +1,9 @@
 """The compiled units of work: a chunk of training steps run as one device loop, and a whole-split evaluation.
 
-The training data lives on the device; every step gathers its batch from the epoch's permutation, augments it
-with `jax.random`, and updates the state, all inside one `jax.jit`. Every random choice is derived from the state's
-rng and the step number, so splitting training into chunks differently (or resuming) changes nothing.
+The training data lives on the devices (dealt out over them, `sharding.put_rows`); every step gathers its batch
+from the epoch's permutation, augments it with `jax.random`, and updates the state, all inside one `jax.jit`.
+Every random choice is derived from the state's rng and the step number, so splitting training into chunks
+differently (or resuming) changes nothing.
 """
 
 import jax
@@ -41,14 +42,13 @@ def jit_with_options(fn, compiler_options=None, **jit_kwargs):
 
 
 def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, batch_size: int,
-                     steps_per_epoch: int, compiler_options=None):
+                     steps_per_epoch: int, num_train: int, compiler_options=None):
     """Returns `chunk(state, train_split, num_steps) -> (state, metric sums)`, jitted with the state donated.
+    `train_split` holds the `num_train` training examples as `sharding.put_rows` placed them.
 
     A chunk must not cross an epoch boundary (the loop guarantees it): the permutation is computed once per chunk.
     `num_steps` is a traced value, so chunks of any length share one compilation.
     """
-    batch_sharding = sharding.batch_sharded(mesh)
-
     def train_step(state, batch, rng):
         def loss_fn(params):
             return task.train_loss(model, params, state.model_state, batch, rng)
@@ -61,7 +61,8 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
 
     def refresh_curvature(state, train_split, perm, epoch):
         # LeCun et al. 1998, Appendix C: re-estimate the diagonal Hessian on 500 patterns before each pass.
-        inputs = train_split["image"][perm[: optimizer.curvature_samples]]
+        inputs = sharding.gather_rows(train_split["image"], perm[: optimizer.curvature_samples], mesh,
+                                      replicate=True)
         method = getattr(model, optimizer.curvature_method)
 
         def outputs_fn(params, x):
@@ -72,10 +73,9 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
         return state.replace(opt_state=sdlm.set_curvature(state.opt_state, curvature))
 
     def chunk(state, train_split, num_steps):
-        count = num_examples(train_split)
         epoch = state.step // steps_per_epoch
         perm = jax.random.permutation(
-            jax.random.fold_in(jax.random.fold_in(state.rng, _DATA_ORDER), epoch), count
+            jax.random.fold_in(jax.random.fold_in(state.rng, _DATA_ORDER), epoch), num_train
         )
         if optimizer.curvature_samples:
             state = jax.lax.cond(
@@ -87,8 +87,7 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
             state, sums = carry
             position = state.step % steps_per_epoch
             indices = jax.lax.dynamic_slice_in_dim(perm, position * batch_size, batch_size)
-            batch = jax.tree.map(lambda a: a[indices], train_split)
-            batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
+            batch = sharding.gather_rows(train_split, indices, mesh)
             augment_rng, dropout_rng = jax.random.split(
                 jax.random.fold_in(jax.random.fold_in(state.rng, _STEP), state.step)
             )
@@ -107,19 +106,15 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
 
 def make_evaluator(model, task, mesh: Mesh, batch_size: int, compiler_options=None):
     """Returns `evaluate(state, stacked, mask, first_batch, num_batches) -> metric sums` over the batches
-    `first_batch, ..., first_batch + num_batches - 1` of `stacked` (see `stack_eval_splits`). Padding examples
+    `first_batch, ..., first_batch + num_batches - 1` of `stacked` (see `stack_eval_splits`; placed on the
+    devices with `sharding.put_batches`). Padding examples
     have mask 0, so no example is dropped or counted twice. The batch range is traced, so one compilation
     serves every split."""
-    batch_sharding = sharding.batch_sharded(mesh)
-
     def evaluate(state, stacked, mask, first_batch, num_batches):
         variables = {"params": state.params, **state.model_state}
 
         def batch_sums(index):
-            start = index * batch_size
-            batch = jax.tree.map(lambda a: jax.lax.dynamic_slice_in_dim(a, start, batch_size), stacked)
-            batch_mask = jax.lax.dynamic_slice_in_dim(mask, start, batch_size)
-            batch, batch_mask = jax.lax.with_sharding_constraint((batch, batch_mask), batch_sharding)
+            batch, batch_mask = sharding.local_batch((stacked, mask), index, batch_size, mesh)
             return task.eval_sums(model, variables, batch, batch_mask)
 
         shapes = jax.eval_shape(batch_sums, 0)
