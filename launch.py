@@ -1,10 +1,11 @@
 """Trains one config: `python launch.py --config=configs/lecun1989.py --workdir=runs/lecun1989`.
 
 Any field can be overridden (`--config.batch_size=64`); a config argument follows a colon
-(`--config=configs/lecun1989.py:smoke`). Rerunning with the same workdir resumes from its latest checkpoint.
+(`--config=configs/lecun1989.py:smoke`). Rerunning with the same workdir resumes from its latest checkpoint;
+SIGTERM saves one and exits (status 0) at the next chunk boundary.
 """
 
-from absl import app, flags
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 config_flags.DEFINE_config_file("config", None, "Path to a config file in configs/.", lock_config=True)
@@ -34,8 +35,12 @@ def main(argv):
     elif any(v is not None for v in (FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)):
         raise app.UsageError("--coordinator_address, --num_processes and --process_id need --jax_distributed.")
     import train
+    from train import preemption
 
-    train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    try:
+        train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    except preemption.Preempted as stopped:
+        logging.warning("%s", stopped)  # a clean exit (status 0): the scheduler may requeue the same command
 
 
 if __name__ == "__main__":

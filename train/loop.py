@@ -15,6 +15,7 @@ from train import (
     durations,
     metric_writers,
     optimizers,
+    preemption,
     progress,
     schedules,
     sharding,
@@ -89,27 +90,36 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     step = int(state.step)
     report = progress.Progress(total_steps, config.batch_size, step)
     final, evaluated = {}, False
-    while step < total_steps:
-        stop = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
-        state, sums = train_chunk(state, train_split, stop - step)
-        metrics = task.summarize(jax.device_get(sums))
-        if not math.isfinite(metrics["loss"]):
-            raise NonFiniteLossError(
-                f"Training loss became {metrics['loss']} between steps {step} and {stop} (learning rate "
-                f"{float(schedule(step)):.3g}). Nothing after step {checkpointer.latest_step()} was saved; "
-                f"lower the learning rate or check the data, then rerun to resume from the last checkpoint."
-            )
-        step = stop
-        training = {f"training/{k}": v for k, v in metrics.items() if k != "examples"}
-        training["training/learning_rate"] = float(schedule(step - 1))
-        training.update({f"training/{k}": v for k, v in report.train_line(step, training).items()})
-        writer.write(step, {**training, "epoch": step / steps_per_epoch})
-        final.update(training)
-        if step % eval_every == 0 or step == total_steps:
-            final.update(run_evaluation(step))
-            evaluated = True
-        if step % checkpoint_every == 0 or step == total_steps:
-            checkpointer.save(step, state)
+    with preemption.StopRequests() as stop_requests:
+        while step < total_steps:
+            stop = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
+            state, sums = train_chunk(state, train_split, stop - step)
+            metrics = task.summarize(jax.device_get(sums))
+            if not math.isfinite(metrics["loss"]):
+                raise NonFiniteLossError(
+                    f"Training loss became {metrics['loss']} between steps {step} and {stop} (learning rate "
+                    f"{float(schedule(step)):.3g}). Nothing after step {checkpointer.latest_step()} was saved; "
+                    f"lower the learning rate or check the data, then rerun to resume from the last checkpoint."
+                )
+            step = stop
+            training = {f"training/{k}": v for k, v in metrics.items() if k != "examples"}
+            training["training/learning_rate"] = float(schedule(step - 1))
+            training.update({f"training/{k}": v for k, v in report.train_line(step, training).items()})
+            writer.write(step, {**training, "epoch": step / steps_per_epoch})
+            final.update(training)
+            if step % eval_every == 0 or step == total_steps:
+                final.update(run_evaluation(step))
+                evaluated = True
+            if step % checkpoint_every == 0 or step == total_steps:
+                checkpointer.save(step, state)
+            if step < total_steps and stop_requests.requested():
+                if checkpointer.latest_step() != step:
+                    checkpointer.save(step, state)
+                checkpointer.close()
+                writer.close()
+                raise preemption.Preempted(
+                    f"Stopped by SIGTERM at step {step} of {total_steps}; saved a checkpoint in {workdir}. Rerun "
+                    f"the same command to resume.")
     if not evaluated:  # resumed after the end: evaluate once more
         final.update(run_evaluation(step))
     if hasattr(task, "final_evaluation"):  # what the compiled evaluation cannot do (e.g. decode and score BLEU)
