@@ -44,3 +44,8 @@ def get_config(arg: str | None = None):
     if args.smoke:
         base.shrink_for_smoke(config)
     return config
+
+
+def get_sweep(arg: str | None = None) -> list[dict]:
+    """Figure 1's two curves (`python -m train.sweep --config=configs/alexnet_fig1.py --workdir=runs/fig1`)."""
+    return [{"config": f"activation={activation}"} for activation in ("relu", "tanh")]

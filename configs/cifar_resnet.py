@@ -57,3 +57,11 @@ def get_config(arg: str | None = None):
         base.shrink_for_smoke(config)
         config.data.eval_splits = ("test_exact", "held_out")
     return config
+
+
+def get_sweep(arg: str | None = None) -> list[dict]:
+    """Table 6's residual rows and Figure 6's plain networks at the same depths
+    (`python -m train.sweep --config=configs/cifar_resnet.py --workdir=runs/table6`)."""
+    depths = (20, 32, 44, 56, 110)
+    return ([{"config": f"depth={d}"} for d in depths]
+            + [{"config": f"depth={d},plain"} for d in depths if d != 110])

@@ -38,3 +38,8 @@ def get_config(arg: str | None = None):
     if args.smoke:
         base.shrink_for_smoke(config, num_train=128)
     return config
+
+
+def get_sweep(arg: str | None = None) -> list[dict]:
+    """Three seeds (`python -m train.sweep --config=configs/lecun1989.py --workdir=runs/lecun1989_seeds`)."""
+    return [{"seed": seed} for seed in (0, 1, 2)]

@@ -83,3 +83,8 @@ def get_config(arg: str | None = None):
             config.model.update(features=16, embedding_dim=8)
         config.task.beam_size = 2
     return config
+
+
+def get_sweep(arg: str | None = None) -> list[dict]:
+    """The ladder, both directions (`python -m train.sweep --config=configs/translation.py --workdir=runs/ladder`)."""
+    return [{"config": f"model={model},direction={direction}"} for direction in ("zh-en", "en-zh") for model in LADDER]

@@ -1,0 +1,128 @@
+"""Config sweeps: a config file may declare `get_sweep(arg) -> list[dict]`, one dict of overrides per run. Key
+"config" holds config arguments (appended to the sweep's own, "model=rnn"); every other key is a field
+(`{"seed": 1}` -> `--config.seed=1`). Each run gets its own workdir, `<workdir>/<run name>`.
+
+    python -m train.sweep --config=configs/lecun1989.py --workdir=runs/lecun1989_seeds          # run them here
+    python -m train.sweep --config=configs/lecun1989.py --workdir=runs/lecun1989_seeds --print_commands
+    python -m train.collect runs/lecun1989_seeds --columns=test/error,wall_time_seconds            # the table
+
+Running here goes run after run and skips finished ones (those with a summary.json), so rerunning a sweep
+resumes it; a preempted run resumes from its checkpoint. `--print_commands` prints one `launch.py` command per
+run for a cluster scheduler instead. `--set=field=value` (repeatable) adds an override to every run.
+"""
+
+import importlib.util
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+
+from absl import app, flags
+
+flags.DEFINE_string("config", None, "configs/<file>.py[:arguments] declaring get_sweep.")
+flags.DEFINE_string("workdir", None, "Directory that holds one workdir per run (and sweep.json).")
+flags.DEFINE_bool("print_commands", False, "Print one launch command per run instead of running them.")
+flags.DEFINE_multi_string("set", [], "field=value override added to every run (e.g. data.data_dir=../shared/data).")
+flags.mark_flags_as_required(["config", "workdir"])
+FLAGS = flags.FLAGS
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _load_config_module(path: str):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No config file {path!r}.")
+    spec = importlib.util.spec_from_file_location("swept_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def declared_runs(config: str) -> list[dict]:
+    """The override dicts the config file's `get_sweep` declares for `config` ("path[:arguments]")."""
+    path, _, argument = config.partition(":")
+    module = _load_config_module(path)
+    if not hasattr(module, "get_sweep"):
+        raise ValueError(f"{path} declares no sweep (a get_sweep(arg) function returning a list of overrides).")
+    runs = list(module.get_sweep(argument or None))
+    if not runs:
+        raise ValueError(f"{path}'s get_sweep returned no runs.")
+    return runs
+
+
+def run_name(overrides: dict) -> str:
+    """A directory name that says what the run changes, e.g. "model=rnn,seed=1"."""
+    parts = [overrides["config"]] if overrides.get("config") else []
+    parts += [f"{key}={value}" for key, value in overrides.items() if key != "config"]
+    name = ",".join(parts) or "default"
+    return name.replace("/", "_").replace(" ", "")
+
+
+def _value(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return "(" + ",".join(str(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return str(value)
+
+
+def launch_command(config: str, overrides: dict, workdir: str, common: list[str]) -> list[str]:
+    path, _, argument = config.partition(":")
+    argument = ",".join(filter(None, [argument, overrides.get("config", "")]))
+    command = ["python", "launch.py", f"--config={path}" + (f":{argument}" if argument else ""),
+               f"--workdir={workdir}"]
+    command += [f"--config.{key}={_value(value)}" for key, value in overrides.items() if key != "config"]
+    return command + [f"--config.{item}" for item in common]
+
+
+def plan(config: str, sweep_dir: str, common: list[str]) -> list[tuple[str, dict, list[str]]]:
+    """(run name, overrides, launch command) per declared run, in order; run names must differ."""
+    runs = [(run_name(o), o) for o in declared_runs(config)]
+    names = [name for name, _ in runs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Sweep runs must differ; got the names {names}.")
+    return [(name, o, launch_command(config, o, os.path.join(sweep_dir, name), common)) for name, o in runs]
+
+
+def is_finished(workdir: str) -> bool:
+    return os.path.exists(os.path.join(workdir, "summary.json"))
+
+
+def run_locally(planned, sweep_dir: str) -> None:
+    """Runs each unfinished run in turn; SIGTERM is passed on to the running one (which saves a checkpoint) and
+    stops the sweep."""
+    for name, _, command in planned:
+        workdir = os.path.join(sweep_dir, name)
+        if is_finished(workdir):
+            print(f"[sweep] {name}: finished already, skipped", flush=True)
+            continue
+        print(f"[sweep] {name}: {shlex.join(command)}", flush=True)
+        child = subprocess.Popen([sys.executable, *command[1:]], cwd=REPO)
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame, child=child: child.send_signal(signum))
+        try:
+            status = child.wait()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        if status != 0:
+            raise SystemExit(f"[sweep] {name} failed with status {status}; fix it and rerun to continue.")
+        if not is_finished(workdir):
+            raise SystemExit(f"[sweep] {name} stopped before the end (preempted); rerun to resume the sweep.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    sweep_dir = os.path.abspath(FLAGS.workdir)
+    planned = plan(FLAGS.config, sweep_dir, FLAGS.set)
+    if FLAGS.print_commands:
+        for _, _, command in planned:
+            print(shlex.join(command))
+        return
+    os.makedirs(sweep_dir, exist_ok=True)
+    with open(os.path.join(sweep_dir, "sweep.json"), "w") as f:
+        json.dump({"config": FLAGS.config, "runs": {name: o for name, o, _ in planned}}, f, indent=2)
+    run_locally(planned, sweep_dir)
+
+
+if __name__ == "__main__":
+    app.run(main)
