@@ -78,6 +78,22 @@ def test_training_reduces_the_loss(tmp_path):
     assert losses[-1] < 0.7 * losses[0]
 
 
+def test_stop_request_mid_epoch_with_one_step_chunks_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    from train import loop, preemption
+
+    overrides = {"train_epochs": 2.0}
+    uninterrupted = train.train_and_evaluate(_config(**overrides), str(tmp_path / "a"))
+    monkeypatch.setattr(loop, "MAX_CHUNK_SECONDS", 0.0)  # every chunk is one step
+    calls = []
+    monkeypatch.setattr(preemption.StopRequests, "requested", lambda self: calls.append(1) or len(calls) == 5)
+    with pytest.raises(preemption.Preempted, match="at step 5 of 16"):
+        train.train_and_evaluate(_config(**overrides), str(tmp_path / "b"))
+    assert sorted(os.listdir(tmp_path / "b" / "checkpoints")) == ["5"]  # mid-epoch (8 steps per epoch)
+    resumed = train.train_and_evaluate(_config(**overrides), str(tmp_path / "b"))
+    assert resumed["test/loss"] == uninterrupted["test/loss"]
+    jax.tree.map(np.testing.assert_array_equal, _final_params(tmp_path / "a")[1], _final_params(tmp_path / "b")[1])
+
+
 class _Killed(Exception):
     pass
 

@@ -3,9 +3,11 @@ evaluations, checkpoints and logs; the task (loss, metrics), model and data are 
 
 import math
 import os
+import time
 
 import jax
 import ml_collections
+import numpy as np
 from absl import logging
 
 import input_pipeline
@@ -27,6 +29,20 @@ from train import (
 
 class NonFiniteLossError(FloatingPointError):
     pass
+
+
+# A chunk of steps runs on the device uninterrupted, and SIGTERM is noticed only between chunks, so chunks are cut
+# to about this long (schedulers and preemptible VMs give 30 s or more of notice). Cutting changes no result.
+MAX_CHUNK_SECONDS = 20.0
+
+
+def _check_finite(loss: float, step: int, stop: int, schedule, checkpointer) -> None:
+    if not math.isfinite(loss):
+        raise NonFiniteLossError(
+            f"Training loss became {loss} between steps {step} and {stop} (learning rate "
+            f"{float(schedule(step)):.3g}). Nothing after step {checkpointer.latest_step()} was saved; "
+            f"lower the learning rate or check the data, then rerun to resume from the last checkpoint."
+        )
 
 
 def _next_stop(step: int, total: int, *periods: int) -> int:
@@ -90,28 +106,30 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     step = int(state.step)
     report = progress.Progress(total_steps, config.batch_size, step)
     final, evaluated = {}, False
+    chunk_limit, pending = 1, None  # the first chunk (one step) compiles; later ones are sized by their speed
     with preemption.StopRequests() as stop_requests:
         while step < total_steps:
-            stop = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
+            boundary = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
+            stop = min(boundary, step + chunk_limit)
+            started = time.perf_counter()
             state, sums = train_chunk(state, train_split, stop - step)
-            metrics = task.summarize(jax.device_get(sums))
-            if not math.isfinite(metrics["loss"]):
-                raise NonFiniteLossError(
-                    f"Training loss became {metrics['loss']} between steps {step} and {stop} (learning rate "
-                    f"{float(schedule(step)):.3g}). Nothing after step {checkpointer.latest_step()} was saved; "
-                    f"lower the learning rate or check the data, then rerun to resume from the last checkpoint."
-                )
+            sums = jax.device_get(sums)
+            chunk_limit = max(1, int((stop - step) * MAX_CHUNK_SECONDS / (time.perf_counter() - started)))
+            _check_finite(task.summarize(sums)["loss"], step, stop, schedule, checkpointer)
+            pending = sums if pending is None else jax.tree.map(np.add, pending, sums)
             step = stop
-            training = {f"training/{k}": v for k, v in metrics.items() if k != "examples"}
-            training["training/learning_rate"] = float(schedule(step - 1))
-            training.update({f"training/{k}": v for k, v in report.train_line(step, training).items()})
-            writer.write(step, {**training, "epoch": step / steps_per_epoch})
-            final.update(training)
-            if step % eval_every == 0 or step == total_steps:
-                final.update(run_evaluation(step))
-                evaluated = True
-            if step % checkpoint_every == 0 or step == total_steps:
-                checkpointer.save(step, state)
+            if step == boundary:
+                training = {f"training/{k}": v for k, v in task.summarize(pending).items() if k != "examples"}
+                pending = None
+                training["training/learning_rate"] = float(schedule(step - 1))
+                training.update({f"training/{k}": v for k, v in report.train_line(step, training).items()})
+                writer.write(step, {**training, "epoch": step / steps_per_epoch})
+                final.update(training)
+                if step % eval_every == 0 or step == total_steps:
+                    final.update(run_evaluation(step))
+                    evaluated = True
+                if step % checkpoint_every == 0 or step == total_steps:
+                    checkpointer.save(step, state)
             if step < total_steps and stop_requests.requested():
                 if checkpointer.latest_step() != step:
                     checkpointer.save(step, state)
