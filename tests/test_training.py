@@ -13,6 +13,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 from test_configs import CONFIG_NAMES
+from test_notebooks import SMOKE_RUN_BY_NOTEBOOK
 
 import models
 import train
@@ -37,8 +38,9 @@ def _final_params(workdir):
     return step, jax.tree.map(np.asarray, restored["params"])
 
 
-@pytest.mark.parametrize("name", CONFIG_NAMES)
+@pytest.mark.parametrize("name", [n for n in CONFIG_NAMES if n not in SMOKE_RUN_BY_NOTEBOOK])
 def test_smoke_run_of_every_config(name, tmp_path, request):
+    # The others' smoke runs are made by the notebooks (tests/test_notebooks.py).
     _smoke_run(_config(name, "smoke"), tmp_path, request)
 
 

@@ -17,10 +17,6 @@ from absl import app, flags
 
 from train import metric_writers
 
-flags.DEFINE_list("columns", [], "Metrics to show (default: every evaluation metric the runs logged).")
-flags.DEFINE_enum("format", "markdown", ["markdown", "csv"], "Table format.")
-FLAGS = flags.FLAGS
-
 PERCENT_SUFFIXES = ("error", "accuracy")
 
 
@@ -70,7 +66,7 @@ def table(paths: list[str], columns: list[str]) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def _cell(column: str, value) -> str:
+def cell(column: str, value) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -86,15 +82,17 @@ def render(header: list[str], rows: list[list], fmt: str) -> str:
         csv.writer(out).writerows([header, *rows])
         return out.getvalue()
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c, v) for c, v in zip(header, row, strict=True)) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(c, v) for c, v in zip(header, row, strict=True)) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
 def main(argv):
     if len(argv) < 2:
         raise app.UsageError("Give one or more run or sweep directories.")
-    print(render(*table(argv[1:], FLAGS.columns), FLAGS.format), end="")
+    print(render(*table(argv[1:], flags.FLAGS.columns), flags.FLAGS.format), end="")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # flags are defined only when run, so the tools import together
+    flags.DEFINE_list("columns", [], "Metrics to show (default: every evaluation metric the runs logged).")
+    flags.DEFINE_enum("format", "markdown", ["markdown", "csv"], "Table format.")
     app.run(main)

@@ -10,10 +10,6 @@ from absl import app, flags
 
 from train import metric_writers
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "Run directory holding metrics.jsonl.", required=True)
-_METRIC = flags.DEFINE_string("metric", "training/error", "Metric name in metrics.jsonl.")
-_BELOW = flags.DEFINE_float("below", 0.25, "Threshold.")
-
 
 def by_step(records: list[dict]) -> list[dict]:
     """One record per step: a step's training and evaluation records merged (so an evaluation hit also knows
@@ -35,18 +31,22 @@ def first_below(records: list[dict], metric: str, threshold: float) -> dict | No
 
 def main(argv):
     del argv
-    records = metric_writers.read_metrics(_WORKDIR.value)
-    if not any(_METRIC.value in r for r in records):
+    workdir, metric, below = flags.FLAGS.workdir, flags.FLAGS.metric, flags.FLAGS.below
+    records = metric_writers.read_metrics(workdir)
+    if not any(metric in r for r in records):
         known = sorted({k for r in records for k in r})
-        raise app.UsageError(f"No metric {_METRIC.value!r} in {_WORKDIR.value}; logged metrics: {known}.")
-    hit = first_below(records, _METRIC.value, _BELOW.value)
+        raise app.UsageError(f"No metric {metric!r} in {workdir}; logged metrics: {known}.")
+    hit = first_below(records, metric, below)
     if hit is None:
-        print(f"{_WORKDIR.value}: {_METRIC.value} never went below {_BELOW.value}.")
+        print(f"{workdir}: {metric} never went below {below}.")
         return
-    print(f"{_WORKDIR.value}: {_METRIC.value} = {hit[_METRIC.value]:.4f} < {_BELOW.value} at epoch "
+    print(f"{workdir}: {metric} = {hit[metric]:.4f} < {below} at epoch "
           f"{hit.get('epoch', float('nan')):g}, step {hit['step']}, "
           f"{hit.get('training/elapsed_seconds', float('nan')):.0f} s of training")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # flags are defined only when run, so the tools import together
+    flags.DEFINE_string("workdir", None, "Run directory holding metrics.jsonl.", required=True)
+    flags.DEFINE_string("metric", "training/error", "Metric name in metrics.jsonl.")
+    flags.DEFINE_float("below", 0.25, "Threshold.")
     app.run(main)

@@ -21,13 +21,6 @@ import sys
 
 from absl import app, flags
 
-flags.DEFINE_string("config", None, "configs/<file>.py[:arguments] declaring get_sweep.")
-flags.DEFINE_string("workdir", None, "Directory that holds one workdir per run (and sweep.json).")
-flags.DEFINE_bool("print_commands", False, "Print one launch command per run instead of running them.")
-flags.DEFINE_multi_string("set", [], "field=value override added to every run (e.g. data.data_dir=../shared/data).")
-flags.mark_flags_as_required(["config", "workdir"])
-FLAGS = flags.FLAGS
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -88,6 +81,13 @@ def is_finished(workdir: str) -> bool:
     return os.path.exists(os.path.join(workdir, "summary.json"))
 
 
+def write_declaration(config: str, planned, sweep_dir: str) -> None:
+    """sweep.json: the config and each run's overrides, which `train.collect` shows as columns."""
+    os.makedirs(sweep_dir, exist_ok=True)
+    with open(os.path.join(sweep_dir, "sweep.json"), "w") as f:
+        json.dump({"config": config, "runs": {name: o for name, o, _ in planned}}, f, indent=2)
+
+
 def run_locally(planned, sweep_dir: str) -> None:
     """Runs each unfinished run in turn; SIGTERM is passed on to the running one (which saves a checkpoint) and
     stops the sweep."""
@@ -112,17 +112,20 @@ def run_locally(planned, sweep_dir: str) -> None:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    sweep_dir = os.path.abspath(FLAGS.workdir)
-    planned = plan(FLAGS.config, sweep_dir, FLAGS.set)
-    if FLAGS.print_commands:
+    sweep_dir = os.path.abspath(flags.FLAGS.workdir)
+    planned = plan(flags.FLAGS.config, sweep_dir, flags.FLAGS.set)
+    if flags.FLAGS.print_commands:
         for _, _, command in planned:
             print(shlex.join(command))
         return
-    os.makedirs(sweep_dir, exist_ok=True)
-    with open(os.path.join(sweep_dir, "sweep.json"), "w") as f:
-        json.dump({"config": FLAGS.config, "runs": {name: o for name, o, _ in planned}}, f, indent=2)
+    write_declaration(flags.FLAGS.config, planned, sweep_dir)
     run_locally(planned, sweep_dir)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # flags are defined only when run, so the tools import together
+    flags.DEFINE_string("config", None, "configs/<file>.py[:arguments] declaring get_sweep.", required=True)
+    flags.DEFINE_string("workdir", None, "Directory that holds one workdir per run (and sweep.json).",
+                        required=True)
+    flags.DEFINE_bool("print_commands", False, "Print one launch command per run instead of running them.")
+    flags.DEFINE_multi_string("set", [], "field=value override added to every run (data.data_dir=../shared/data).")
     app.run(main)
