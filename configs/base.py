@@ -44,6 +44,7 @@ def base_config() -> ml_collections.ConfigDict:
     config.seed = 0
     config.num_devices = 0  # 0: every device, data-parallel
     config.batch_size = 128  # global, over all devices and hosts
+    config.gradient_accumulation_steps = 1  # >1: each batch as that many microbatches in turn (same gradient)
     config.eval_batch_size = 1000
     # Durations: give the *_steps or the *_epochs field of each (0 = not given).
     config.train_steps = 0

@@ -124,6 +124,20 @@ def test_killed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, monkey
     jax.tree.map(np.testing.assert_array_equal, params_a, params_b)
 
 
+def test_gradient_accumulation_matches_the_large_batch(tmp_path):
+    # An MLP (no dropout, no BatchNorm): 4 microbatches of 32 give the update of one batch of 128.
+    whole = train.train_and_evaluate(_config("mlp", "smoke,dataset=usps"), str(tmp_path / "whole"))
+    accumulated = train.train_and_evaluate(_config("mlp", "smoke,dataset=usps", gradient_accumulation_steps=4),
+                                           str(tmp_path / "accumulated"))
+    for key in ("training/loss", "test/loss"):
+        np.testing.assert_allclose(accumulated[key], whole[key], rtol=1e-5)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+                 _final_params(tmp_path / "whole")[1], _final_params(tmp_path / "accumulated")[1])
+    with pytest.raises(ValueError, match="must be >= 1 and divide batch_size=128"):
+        train.train_and_evaluate(_config("mlp", "smoke,dataset=usps", gradient_accumulation_steps=3),
+                                 str(tmp_path / "bad"))
+
+
 def test_one_and_four_devices_give_the_same_losses(tmp_path):
     assert jax.device_count() == 4
     one = train.train_and_evaluate(_config(num_devices=1), str(tmp_path / "one"))

@@ -56,7 +56,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     mesh = sharding.make_mesh(config.get("num_devices", 0))
     logging.info("Mesh of %d device(s) over %d process(es); this is process %d with %d of them.", mesh.size,
                  jax.process_count(), jax.process_index(), len(mesh.local_devices))
-    sharding.check_divisible(config.batch_size, mesh, "batch_size")
+    accumulation_steps = config.get("gradient_accumulation_steps", 1)
+    if accumulation_steps < 1 or config.batch_size % accumulation_steps:
+        raise ValueError(f"gradient_accumulation_steps={accumulation_steps} must be >= 1 and divide "
+                         f"batch_size={config.batch_size}.")
+    sharding.check_divisible(config.batch_size // accumulation_steps, mesh, "batch_size / gradient_accumulation_steps")
     sharding.check_divisible(config.eval_batch_size, mesh, "eval_batch_size")
     data = input_pipeline.get_data(config.data, workdir)
     steps_per_epoch = data.num_train // config.batch_size
@@ -89,7 +93,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     compiler_options = dict(config.get("compiler_options", {}))
     train_chunk = steps.make_train_chunk(
         model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch, data.num_train,
-        compiler_options,
+        compiler_options, accumulation_steps,
     )
     evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size, compiler_options)
 

@@ -41,19 +41,51 @@ def jit_with_options(fn, compiler_options=None, **jit_kwargs):
     return call
 
 
+def gradients(loss_fn, params, model_state, batch, rng, accumulation_steps: int = 1):
+    """(grads, metric sums, new model state) of `loss_fn(params, model_state, batch, rng) -> (loss, (sums,
+    model_state))`, the batch taken as `accumulation_steps` microbatches one after another and their gradients
+    averaged: the gradient of a batch that many times larger than fits in memory. Microbatch j holds examples
+    j, j + accumulation_steps, ... so it stays split over the devices. Equal to the whole batch's gradient for
+    per-example mean losses (a per-token mean weighs the microbatches equally); BatchNorm sees microbatches."""
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+    if accumulation_steps == 1:
+        (_, (sums, model_state)), grads = grad_fn(params, model_state, batch, rng)
+        return grads, sums, model_state
+    micro = jax.tree.map(
+        lambda a: jnp.swapaxes(a.reshape(a.shape[0] // accumulation_steps, accumulation_steps, *a.shape[1:]), 0, 1),
+        batch,
+    )
+
+    def body(carry, inputs):
+        grads, sums, model_state = carry
+        microbatch, index = inputs
+        (_, (step_sums, model_state)), step_grads = grad_fn(params, model_state, microbatch,
+                                                            jax.random.fold_in(rng, index))
+        return (_add(grads, step_grads), _add(sums, step_sums), model_state), None
+
+    first = jax.tree.map(lambda a: a[0], micro)
+    sums_shape = jax.eval_shape(loss_fn, params, model_state, first, rng)[1][0]
+    zeros = (jax.tree.map(jnp.zeros_like, params), jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape),
+             model_state)
+    (grads, sums, model_state), _ = jax.lax.scan(body, zeros, (micro, jnp.arange(accumulation_steps)))
+    return jax.tree.map(lambda g: g / accumulation_steps, grads), sums, model_state
+
+
 def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, batch_size: int,
-                     steps_per_epoch: int, num_train: int, compiler_options=None):
+                     steps_per_epoch: int, num_train: int, compiler_options=None, accumulation_steps: int = 1):
     """Returns `chunk(state, train_split, num_steps) -> (state, metric sums)`, jitted with the state donated.
-    `train_split` holds the `num_train` training examples as `sharding.put_rows` placed them.
+    `train_split` holds the `num_train` training examples as `sharding.put_rows` placed them; each step's batch
+    of `batch_size` is computed as `accumulation_steps` microbatches (see `gradients`).
 
     A chunk must not cross an epoch boundary (the loop guarantees it): the permutation is computed once per chunk.
     `num_steps` is a traced value, so chunks of any length share one compilation.
     """
-    def train_step(state, batch, rng):
-        def loss_fn(params):
-            return task.train_loss(model, params, state.model_state, batch, rng)
+    def loss_fn(params, model_state, batch, rng):
+        return task.train_loss(model, params, model_state, batch, rng)
 
-        (_, (sums, model_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    def train_step(state, batch, rng):
+        grads, sums, model_state = gradients(loss_fn, state.params, state.model_state, batch, rng,
+                                             accumulation_steps)
         updates, opt_state = optimizer.tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         return state.replace(step=state.step + 1, params=params, opt_state=opt_state,
