@@ -45,6 +45,7 @@ def base_config() -> ml_collections.ConfigDict:
     config.num_devices = 0  # 0: every device, data-parallel
     config.batch_size = 128  # global, over all devices and hosts
     config.gradient_accumulation_steps = 1  # >1: each batch as that many microbatches in turn (same gradient)
+    config.compute_dtype = "float32"  # "bfloat16": mixed precision in training (float32 parameters and loss)
     config.eval_batch_size = 1000
     # Durations: give the *_steps or the *_epochs field of each (0 = not given).
     config.train_steps = 0

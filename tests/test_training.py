@@ -138,6 +138,18 @@ def test_gradient_accumulation_matches_the_large_batch(tmp_path):
                                  str(tmp_path / "bad"))
 
 
+def test_bfloat16_mixed_precision_trains_close_to_float32_with_float32_parameters(tmp_path):
+    full = train.train_and_evaluate(_config("mlp", "smoke,dataset=usps"), str(tmp_path / "float32"))
+    mixed = train.train_and_evaluate(_config("mlp", "smoke,dataset=usps", compute_dtype="bfloat16"),
+                                     str(tmp_path / "bfloat16"))
+    assert mixed["training/loss"] != full["training/loss"]  # it did compute in bfloat16
+    np.testing.assert_allclose(mixed["training/loss"], full["training/loss"], rtol=2e-2)
+    np.testing.assert_allclose(mixed["test/loss"], full["test/loss"], rtol=2e-2)
+    assert {a.dtype for a in jax.tree.leaves(_final_params(tmp_path / "bfloat16")[1])} == {np.dtype("float32")}
+    with pytest.raises(ValueError, match="Unknown compute_dtype 'float16'"):
+        train.train_and_evaluate(_config("mlp", "smoke,dataset=usps", compute_dtype="float16"), str(tmp_path / "x"))
+
+
 def test_one_and_four_devices_give_the_same_losses(tmp_path):
     assert jax.device_count() == 4
     one = train.train_and_evaluate(_config(num_devices=1), str(tmp_path / "one"))

@@ -93,7 +93,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     compiler_options = dict(config.get("compiler_options", {}))
     train_chunk = steps.make_train_chunk(
         model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch, data.num_train,
-        compiler_options, accumulation_steps,
+        compiler_options, accumulation_steps, config.get("compute_dtype", "float32"),
     )
     evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size, compiler_options)
 

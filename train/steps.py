@@ -15,6 +15,7 @@ from jax.sharding import Mesh
 from input_pipeline.dataset import num_examples
 from train import sdlm, sharding
 from train.optimizers import Optimizer
+from train.tasks.training_apply import cast_floats
 
 # Streams of randomness folded out of the state's rng.
 _DATA_ORDER, _STEP, _CURVATURE = 0, 1, 2
@@ -71,16 +72,29 @@ def gradients(loss_fn, params, model_state, batch, rng, accumulation_steps: int 
     return jax.tree.map(lambda g: g / accumulation_steps, grads), sums, model_state
 
 
+COMPUTE_DTYPES = ("float32", "bfloat16")
+
+
 def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, batch_size: int,
-                     steps_per_epoch: int, num_train: int, compiler_options=None, accumulation_steps: int = 1):
+                     steps_per_epoch: int, num_train: int, compiler_options=None, accumulation_steps: int = 1,
+                     compute_dtype: str = "float32"):
     """Returns `chunk(state, train_split, num_steps) -> (state, metric sums)`, jitted with the state donated.
     `train_split` holds the `num_train` training examples as `sharding.put_rows` placed them; each step's batch
     of `batch_size` is computed as `accumulation_steps` microbatches (see `gradients`).
 
+    compute_dtype "bfloat16" is mixed precision: the forward and backward passes run on bfloat16 copies of the
+    parameters and inputs, while the parameters, optimizer state, gradients and the loss (the model's outputs are
+    cast back, see `tasks.training_apply`) stay float32.
+
     A chunk must not cross an epoch boundary (the loop guarantees it): the permutation is computed once per chunk.
     `num_steps` is a traced value, so chunks of any length share one compilation.
     """
+    if compute_dtype not in COMPUTE_DTYPES:
+        raise ValueError(f"Unknown compute_dtype {compute_dtype!r}; choose one of {list(COMPUTE_DTYPES)}.")
+
     def loss_fn(params, model_state, batch, rng):
+        if compute_dtype != "float32":
+            params, batch = cast_floats((params, batch), jnp.dtype(compute_dtype))
         return task.train_loss(model, params, model_state, batch, rng)
 
     def train_step(state, batch, rng):

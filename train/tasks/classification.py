@@ -65,7 +65,7 @@ class Classification:
         if self.mixup_alpha:
             rng, mix_rng = jax.random.split(rng)
             lam = jax.random.beta(mix_rng, self.mixup_alpha, self.mixup_alpha)
-            images = lam * images + (1.0 - lam) * images[::-1]
+            images = (lam * images + (1.0 - lam) * images[::-1]).astype(images.dtype)  # bfloat16 stays so
         outputs, new_model_state = apply_for_training(model, params, model_state, images, rng=rng)
         if self.mixup_alpha:
             one_hot = jax.nn.one_hot(labels, self.num_classes)

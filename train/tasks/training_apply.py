@@ -1,7 +1,10 @@
-"""The one way every task runs its model in training: dropout from the step's rng, and the non-trainable
-collections (e.g. BatchNorm statistics) updated and returned."""
+"""The one way every task runs its model in training: dropout from the step's rng, the non-trainable
+collections (e.g. BatchNorm statistics) updated and returned, and float32 outputs (so that under bfloat16 mixed
+precision every loss is still computed in float32)."""
 
 import flax.linen as nn
+import jax
+import jax.numpy as jnp
 
 
 def apply_for_training(model: nn.Module, params, model_state: dict, *inputs, rng, **keyword_inputs):
@@ -10,4 +13,9 @@ def apply_for_training(model: nn.Module, params, model_state: dict, *inputs, rng
         {"params": params, **model_state}, *inputs, train=True, rngs={"dropout": rng}, mutable=list(model_state),
         **keyword_inputs,
     )
-    return outputs, dict(new_model_state)
+    return cast_floats(outputs, jnp.float32), dict(new_model_state)
+
+
+def cast_floats(tree, dtype):
+    """Every floating-point array of `tree` as `dtype` (integer arrays, e.g. labels and token ids, unchanged)."""
+    return jax.tree.map(lambda a: a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
