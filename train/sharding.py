@@ -47,13 +47,16 @@ def put_rows(tree, mesh: Mesh):
     places only its own devices' rows, so a dataset costs one copy spread over all devices, not one per device.
     Read rows back in any order with `gather_rows`."""
     devices = mesh.size
-    sharding = batch_sharded(mesh)
 
     def put(a):
         per_device = -(-len(a) // devices)
-        padded = np.concatenate([a, np.zeros((per_device * devices - len(a), *a.shape[1:]), a.dtype)])
-        dealt = padded.reshape(per_device, devices, *a.shape[1:]).swapaxes(0, 1).reshape(padded.shape)
-        return jax.make_array_from_callback(dealt.shape, sharding, lambda index: dealt[index])
+
+        def device_rows(index):  # the block of device d: examples d, d + D, ..., zero-padded
+            rows = a[(index[0].start or 0) // per_device::devices]
+            rows = np.concatenate([rows, np.zeros((per_device - len(rows), *a.shape[1:]), a.dtype)])
+            return rows[(slice(None), *index[1:])]
+
+        return jax.make_array_from_callback((per_device * devices, *a.shape[1:]), batch_sharded(mesh), device_rows)
 
     return jax.tree.map(put, tree)
 
@@ -89,9 +92,13 @@ def put_batches(tree, batch_size: int, mesh: Mesh):
     share = batch_size // devices
 
     def put(a):
-        batches = len(a) // batch_size
-        dealt = a.reshape(batches, devices, share, *a.shape[1:]).swapaxes(0, 1).reshape(a.shape)
-        return jax.make_array_from_callback(dealt.shape, batch_sharded(mesh), lambda index: dealt[index])
+        by_device = a.reshape(len(a) // batch_size, devices, share, *a.shape[1:])  # a view
+
+        def device_rows(index):  # the block of device d: its share of batch 0, of batch 1, ...
+            rows = by_device[:, (index[0].start or 0) // (len(a) // devices)]
+            return rows.reshape(-1, *a.shape[1:])[(slice(None), *index[1:])]
+
+        return jax.make_array_from_callback(a.shape, batch_sharded(mesh), device_rows)
 
     return jax.tree.map(put, tree)
 
