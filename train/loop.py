@@ -60,7 +60,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     if accumulation_steps < 1 or config.batch_size % accumulation_steps:
         raise ValueError(f"gradient_accumulation_steps={accumulation_steps} must be >= 1 and divide "
                          f"batch_size={config.batch_size}.")
-    sharding.check_divisible(config.batch_size // accumulation_steps, mesh, "batch_size / gradient_accumulation_steps")
+    if accumulation_steps == 1:
+        sharding.check_divisible(config.batch_size, mesh, "batch_size")
+    else:
+        sharding.check_divisible(config.batch_size // accumulation_steps, mesh, "each microbatch (batch_size / "
+                                 "gradient_accumulation_steps)")
     sharding.check_divisible(config.eval_batch_size, mesh, "eval_batch_size")
     data = input_pipeline.get_data(config.data, workdir)
     steps_per_epoch = data.num_train // config.batch_size
