@@ -45,6 +45,21 @@ def _check_finite(loss: float, step: int, stop: int, schedule, checkpointer) -> 
         )
 
 
+def _checked_accumulation_steps(config: ml_collections.ConfigDict, mesh) -> int:
+    """config.gradient_accumulation_steps, once every batch (and microbatch) is known to divide over the mesh."""
+    accumulation_steps = config.get("gradient_accumulation_steps", 1)
+    if accumulation_steps < 1 or config.batch_size % accumulation_steps:
+        raise ValueError(f"gradient_accumulation_steps={accumulation_steps} must be >= 1 and divide "
+                         f"batch_size={config.batch_size}.")
+    if accumulation_steps == 1:
+        sharding.check_divisible(config.batch_size, mesh, "batch_size")
+    else:
+        sharding.check_divisible(config.batch_size // accumulation_steps, mesh,
+                                 "each microbatch (batch_size / gradient_accumulation_steps)")
+    sharding.check_divisible(config.eval_batch_size, mesh, "eval_batch_size")
+    return accumulation_steps
+
+
 def _next_stop(step: int, total: int, *periods: int) -> int:
     """The first step after `step` at which something happens (a period ends) or training ends."""
     return min([total] + [(step // p + 1) * p for p in periods])
@@ -56,16 +71,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     mesh = sharding.make_mesh(config.get("num_devices", 0))
     logging.info("Mesh of %d device(s) over %d process(es); this is process %d with %d of them.", mesh.size,
                  jax.process_count(), jax.process_index(), len(mesh.local_devices))
-    accumulation_steps = config.get("gradient_accumulation_steps", 1)
-    if accumulation_steps < 1 or config.batch_size % accumulation_steps:
-        raise ValueError(f"gradient_accumulation_steps={accumulation_steps} must be >= 1 and divide "
-                         f"batch_size={config.batch_size}.")
-    if accumulation_steps == 1:
-        sharding.check_divisible(config.batch_size, mesh, "batch_size")
-    else:
-        sharding.check_divisible(config.batch_size // accumulation_steps, mesh, "each microbatch (batch_size / "
-                                 "gradient_accumulation_steps)")
-    sharding.check_divisible(config.eval_batch_size, mesh, "eval_batch_size")
+    accumulation_steps = _checked_accumulation_steps(config, mesh)
     data = input_pipeline.get_data(config.data, workdir)
     steps_per_epoch = data.num_train // config.batch_size
     if steps_per_epoch == 0:
