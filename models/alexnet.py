@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from models.layers import Conv, get_activation
+from models.layers.dropout import Dropout
 from models.layers.local_response_norm import local_response_norm
 
 
@@ -81,7 +82,7 @@ class AlexNet(nn.Module):
         x = max_pool(x, self.overlapping_pool).reshape(x.shape[0], -1)
         for i in (6, 7):
             x = act(nn.Dense(4096, kernel_init=weights, bias_init=nn.initializers.ones, name=f"fc{i}")(x))
-            x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+            x = Dropout(self.dropout_rate, deterministic=not train)(x)
         return nn.Dense(self.num_classes, kernel_init=weights, bias_init=nn.initializers.ones, name="fc8")(x)
 
 
@@ -112,5 +113,5 @@ class FourLayerCNN(nn.Module):
             x = act(x)
             x = nn.max_pool(x, (3, 3) if self.overlapping_pool else (2, 2), (2, 2), padding="SAME")
             x = local_response_norm(x) if self.lrn else x
-        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x.reshape(x.shape[0], -1))
+        x = Dropout(self.dropout_rate, deterministic=not train)(x.reshape(x.shape[0], -1))
         return nn.Dense(self.num_classes, name="output")(x)

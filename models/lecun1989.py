@@ -8,6 +8,7 @@ import flax.linen as nn
 import jax
 
 from models.layers import ConnectionTableConv, get_activation, get_initializer
+from models.layers.dropout import Dropout
 
 # Section 5: "each unit in H2 combines local information coming from 8 of the 12 different feature maps in H1".
 # The paper does not print which 8. We use the block scheme of Karpathy's 2022 reproduction: maps 0-3 read H1
@@ -76,6 +77,6 @@ class LeCun1989Modern(nn.Module):
         conv2 = ConnectionTableConv(connections, 5, padding=2, num_outputs=self.h1_maps,
                                     kernel_init=init, name="H2")
         h2 = nn.max_pool(nn.relu(conv2(h1)), (2, 2), (2, 2))
-        h2 = nn.Dropout(self.dropout_rate, deterministic=not train)(h2.reshape(h2.shape[0], -1))
+        h2 = Dropout(self.dropout_rate, deterministic=not train)(h2.reshape(h2.shape[0], -1))
         h3 = nn.relu(nn.Dense(self.hidden_units, kernel_init=init, name="H3")(h2))
         return nn.Dense(self.num_classes, name="output")(h3)

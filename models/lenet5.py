@@ -17,6 +17,7 @@ from models.layers import (
     get_activation,
     get_initializer,
 )
+from models.layers.dropout import Dropout
 
 # Table I: "the first six C3 feature maps take inputs from every contiguous subsets of three feature maps in S2.
 # The next six take input from every contiguous subset of four. The next three take input from some
@@ -126,5 +127,5 @@ class LeNet5Modern(nn.Module):
                         (2, 2), (2, 2))
         x = nn.relu(Conv(120, (5, 5), padding="VALID", kernel_init=init, name="C5")(x))
         x = nn.relu(nn.Dense(84, kernel_init=init, name="F6")(x.reshape(x.shape[0], -1)))
-        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+        x = Dropout(self.dropout_rate, deterministic=not train)(x)
         return nn.Dense(self.num_classes, name="output")(x)

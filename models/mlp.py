@@ -7,6 +7,7 @@ import flax.linen as nn
 import jax
 
 from models.layers import get_activation
+from models.layers.dropout import Dropout
 
 
 class MLP(nn.Module):
@@ -23,5 +24,5 @@ class MLP(nn.Module):
         x = x.reshape(x.shape[0], -1)
         for width in self.hidden_units:
             x = act(nn.Dense(width)(x))
-            x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+            x = Dropout(self.dropout_rate, deterministic=not train)(x)
         return nn.Dense(self.num_classes)(x)

@@ -23,6 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.layers.dropout import Dropout
 from models.layers.recurrent import RecurrentStack
 from models.layers.recurrent_cells import get_cell
 
@@ -108,7 +109,7 @@ class RNNEncoderDecoder(nn.Module):
         self.step = _DecoderStep(self.cell, self.features, self.target_vocab_size or self.vocab_size,
                                  self.attention)
         self.cached_step = _CachedStep(self.step)
-        self.dropout = nn.Dropout(self.dropout_rate)
+        self.dropout = Dropout(self.dropout_rate)
 
     def encode(self, source, train: bool = False):
         """(memory (batch, S, features * directions), first decoder state)."""

@@ -22,6 +22,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from models.layers.attention import AddPositions, MultiHeadAttention, causal_mask, padding_mask
+from models.layers.dropout import Dropout
 
 
 class FeedForward(nn.Module):
@@ -32,7 +33,7 @@ class FeedForward(nn.Module):
     @nn.compact
     def __call__(self, x, train: bool):
         x = nn.relu(nn.Dense(self.d_ff, kernel_init=nn.initializers.xavier_uniform(), name="W1")(x))
-        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+        x = Dropout(self.dropout_rate, deterministic=not train)(x)
         return nn.Dense(self.d_model, kernel_init=nn.initializers.xavier_uniform(), name="W2")(x)
 
 
@@ -46,7 +47,7 @@ class _Residual(nn.Module):
     def __call__(self, x, sublayer, train: bool):
         norm = nn.LayerNorm(epsilon=1e-6, name="norm")
         y = sublayer(norm(x) if self.pre_ln else x)
-        x = x + nn.Dropout(self.dropout_rate, deterministic=not train)(y)
+        x = x + Dropout(self.dropout_rate, deterministic=not train)(y)
         return x if self.pre_ln else norm(x)
 
 
@@ -133,7 +134,7 @@ class Transformer(nn.Module):
         if self.pre_ln:
             self.encoder_norm = nn.LayerNorm(epsilon=1e-6)
             self.decoder_norm = nn.LayerNorm(epsilon=1e-6)
-        self.dropout = nn.Dropout(self.dropout_rate)
+        self.dropout = Dropout(self.dropout_rate)
 
     def _embed(self, embed, add_positions, ids, train, offset=0, positions=None):
         x = add_positions(embed(ids) * jnp.sqrt(self.d_model).astype(jnp.float32), offset, positions)

@@ -8,6 +8,7 @@ import flax.linen as nn
 import jax
 
 from models.layers import Conv, get_activation
+from models.layers.dropout import Dropout
 from models.layers.local_response_norm import local_response_norm
 
 # Table 1. An int is a 3x3 convolution with that many channels, ("1x1", c) a 1x1 convolution (configuration C),
@@ -61,5 +62,5 @@ class VGG(nn.Module):
                 x = act(x)
         x = x.reshape(x.shape[0], -1)
         for width in self.fc_widths:
-            x = nn.Dropout(self.dropout_rate, deterministic=not train)(act(nn.Dense(width)(x)))
+            x = Dropout(self.dropout_rate, deterministic=not train)(act(nn.Dense(width)(x)))
         return nn.Dense(self.num_classes)(x)

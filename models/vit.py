@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from models.layers.attention import MultiHeadAttention
 from models.layers.conv import Conv
+from models.layers.dropout import Dropout
 
 VARIANTS = {
     "ti": dict(hidden_size=192, num_layers=12, mlp_dim=768, num_heads=3),
@@ -38,9 +39,9 @@ class MlpBlock(nn.Module):
         # GELU in its tanh approximation, as the authors' implementation (flax's nn.gelu default).
         y = nn.gelu(nn.Dense(self.mlp_dim, kernel_init=init, bias_init=nn.initializers.normal(1e-6))(x),
                     approximate=True)
-        y = nn.Dropout(self.dropout_rate, deterministic=not train)(y)
+        y = Dropout(self.dropout_rate, deterministic=not train)(y)
         y = nn.Dense(x.shape[-1], kernel_init=init, bias_init=nn.initializers.normal(1e-6))(y)
-        return nn.Dropout(self.dropout_rate, deterministic=not train)(y)
+        return Dropout(self.dropout_rate, deterministic=not train)(y)
 
 
 class Encoder1DBlock(nn.Module):
@@ -55,7 +56,7 @@ class Encoder1DBlock(nn.Module):
         y = nn.LayerNorm(name="LayerNorm_0")(x)
         y = MultiHeadAttention(self.num_heads, x.shape[-1], self.attention_dropout_rate,
                                sow_weights=self.sow_weights, name="MultiHeadDotProductAttention_1")(y, y, None, train)
-        x = x + nn.Dropout(self.dropout_rate, deterministic=not train)(y)
+        x = x + Dropout(self.dropout_rate, deterministic=not train)(y)
         y = nn.LayerNorm(name="LayerNorm_2")(x)
         return x + MlpBlock(self.mlp_dim, self.dropout_rate, name="MlpBlock_3")(y, train)
 
@@ -79,7 +80,7 @@ class Encoder(nn.Module):
     @nn.compact
     def __call__(self, x, train: bool):
         x = AddPositionEmbs(name="posembed_input")(x)
-        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+        x = Dropout(self.dropout_rate, deterministic=not train)(x)
         for i in range(self.num_layers):
             x = Encoder1DBlock(self.num_heads, self.mlp_dim, self.dropout_rate, self.attention_dropout_rate,
                                self.sow_weights, name=f"encoderblock_{i}")(x, train)

@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from models.layers.dropout import Dropout
+
 
 def scaled_dot_product_attention(query, key, value, mask=None, dropout=None):
     """query (..., q, heads, d_k), key/value (..., k, heads, d_k); mask broadcastable to (..., heads, q, k).
@@ -64,7 +66,7 @@ class MultiHeadAttention(nn.Module):
             key, value, mask = self._cached(key, value, mask)
         dropout = None
         if self.dropout_rate and train:
-            dropout = nn.Dropout(self.dropout_rate, deterministic=False)
+            dropout = Dropout(self.dropout_rate, deterministic=False)
         output, weights = scaled_dot_product_attention(query, key, value, mask, dropout)
         if self.sow_weights:
             self.sow("intermediates", "attention_weights", weights)

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 from flax.linen.recurrent import flip_sequences
 
+from models.layers.dropout import Dropout
 from models.layers.recurrent_cells import get_cell
 
 
@@ -99,7 +100,7 @@ class RecurrentStack(nn.Module):
         x, summary = inputs, None
         for layer in range(self.num_layers):
             if layer and self.dropout_rate:
-                x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+                x = Dropout(self.dropout_rate, deterministic=not train)(x)
             outputs, finals = [], []
             for reverse in (False, True) if self.bidirectional else (False,):
                 name = f"layer{layer}_{'backward' if reverse else 'forward'}"
