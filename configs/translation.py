@@ -9,7 +9,8 @@ never seen in training:
   transformer:     Vaswani et al. 2017 at the speed benchmark's size (d_model 256, 4 heads, 3 + 3 layers, d_ff
                    1024), Adam (beta2 0.98, eps 1e-9) with the paper's warmup schedule
 All with label smoothing 0.1. Target (issue 5): zh->en Transformer >= 25 BLEU, LSTM with attention >= 15 BLEU.
-Work in progress: the recipes have not been tuned by full runs yet.
+Measured (README, Translation): the zh->en Transformer reaches 13.55 test BLEU in 20 epochs on 2 CPU cores, the
+target missed by 11.5 and still underfitted; the other rungs have no full run yet, so none of the recipes is tuned.
 
     python launch.py --config=configs/translation.py:model=transformer,direction=zh-en --workdir=runs/tf_zh_en
 
