@@ -43,18 +43,18 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.standard_normal((BATCH, TOKENS, WIDTH), np.float32))
+    # Each part with its call's positional arguments (train=False: no dropout, as in the benchmark model).
     parts = {
-        "block": (Encoder1DBlock(HEADS, MLP), lambda module, p, x: module.apply(p, x, train=False)),
-        "mlp": (MlpBlock(MLP), lambda module, p, x: module.apply(p, x, train=False)),
-        "attention": (MultiHeadAttention(HEADS, WIDTH), lambda module, p, x: module.apply(p, x, x, None, False)),
+        "block": (Encoder1DBlock(HEADS, MLP), lambda x: (x, False)),
+        "mlp": (MlpBlock(MLP), lambda x: (x, False)),
+        "attention": (MultiHeadAttention(HEADS, WIDTH), lambda x: (x, x, None, False)),
     }
     print(f"jax {jax.__version__}: batch {BATCH}, {TOKENS} tokens, width {WIDTH}, {HEADS} heads, MLP {MLP}")
-    for name, (module, apply) in parts.items():
-        params = module.init(jax.random.key(0), x, train=False) if name != "attention" else \
-            module.init(jax.random.key(0), x, x, None, False)
+    for name, (module, call_args) in parts.items():
+        params = module.init(jax.random.key(0), *call_args(x))
 
-        def loss(p, x, module=module, apply=apply):
-            return jnp.sum(apply(module, p, x) ** 2)
+        def loss(p, x, module=module, call_args=call_args):
+            return jnp.sum(module.apply(p, *call_args(x)) ** 2)
 
         forward = milliseconds(loss, (params, x), args.repeats)
         both = milliseconds(jax.grad(loss, argnums=(0, 1)), (params, x), args.repeats)
