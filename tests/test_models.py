@@ -191,23 +191,37 @@ def test_scaled_tanh_maps_plus_minus_one_to_itself():
     np.testing.assert_allclose(scaled_tanh(jnp.array([-1.0, 0.0, 1.0])), [-1.0, 0.0, 1.0], atol=1e-4)
 
 
-def test_connection_table_conv_equals_per_map_reference():
-    table = ((0, 1), (1, 2), (0, 2), (0, 1, 2))
-    layer = ConnectionTableConv(table, kernel_size=3, strides=2, padding=1, pad_value=-1.0, unit_bias=True)
+@pytest.mark.parametrize("connections", [((0, 1), (1, 2), (0, 2), (0, 1, 2)), None])
+def test_connection_table_conv_equals_per_map_reference(connections):
+    layer = ConnectionTableConv(connections, kernel_size=3, strides=2, padding=1, pad_value=-1.0, unit_bias=True,
+                                num_outputs=4)
+    table = connections or ((0, 1, 2),) * 4  # None: every map reads every input
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 7, 3))
     variables = layer.init(jax.random.PRNGKey(1), x)
     kernel, bias = variables["params"]["kernel"], variables["params"]["bias"]
-    assert kernel.shape == (3, 3, 9) and bias.shape == (4, 4, 4)
-    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-1.0)
-    expected, start = [], 0
-    for inputs in table:
-        k = kernel[:, :, start:start + len(inputs)][..., None]
-        start += len(inputs)
-        expected.append(jax.lax.conv_general_dilated(
-            padded[..., list(inputs)], k, (2, 2), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
-        )[..., 0])
-    expected = jnp.stack(expected, -1) + bias
-    np.testing.assert_allclose(layer.apply(variables, x), expected, rtol=1e-5, atol=1e-5)
+    assert kernel.shape == (3, 3, sum(map(len, table))) and bias.shape == (4, 4, 4)
+
+    def reference(kernel, x):  # one plain convolution per output map over the maps it reads
+        padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-1.0)
+        maps, start = [], 0
+        for inputs in table:
+            k = kernel[:, :, start:start + len(inputs)][..., None]
+            start += len(inputs)
+            maps.append(jax.lax.conv_general_dilated(
+                padded[..., list(inputs)], k, (2, 2), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+            )[..., 0])
+        return jnp.stack(maps, -1) + bias
+
+    def ours(kernel, x):
+        return layer.apply({"params": {"kernel": kernel, "bias": bias}}, x)
+
+    np.testing.assert_allclose(ours(kernel, x), reference(kernel, x), rtol=1e-5, atol=1e-5)
+    # The im2col lowering must also give the convolution's gradients (kernel and input).
+    weights = jax.random.normal(jax.random.PRNGKey(2), (2, 4, 4, 4))
+    grads = [jax.grad(lambda k, x, f=f: jnp.sum(f(k, x) * weights), argnums=(0, 1))(kernel, x)
+             for f in (ours, reference)]
+    for got, want in zip(*grads, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
 def test_trainable_subsampling_and_rbf_against_formulas():

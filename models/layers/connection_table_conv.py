@@ -3,6 +3,11 @@
 LeCun et al. 1989 (H2: each of 12 maps reads 8 of the 12 H1 maps) and LeCun et al. 1998 (C3, Table I) break the
 symmetry between feature maps this way. We store only the connected 5x5 kernels (so parameter counts match the
 papers exactly) and scatter them into a dense, zero-filled kernel so the layer still runs as one convolution.
+
+That convolution is computed as im2col: one gather of every receptive field with static indices, then one matrix
+product. These layers run per example (batch 1) in the papers' recipes, where XLA:CPU's convolution call and its
+two backward convolutions cost more than the arithmetic: the LeCun 1989 and LeNet-5 per-example steps run
+1.5-2.2x as fast this way (README, Speed). Tested equal to `lax.conv_general_dilated`, values and gradients.
 """
 
 from collections.abc import Sequence
@@ -64,16 +69,28 @@ class ConnectionTableConv(nn.Module):
             lambda key, shape: self.kernel_init(key, shape, fan_in=fan_in),
             (k, k, len(in_idx)),
         )
-        dense = jnp.zeros((k, k, x.shape[-1], num_outputs), kernel.dtype)
-        dense = dense.at[:, :, in_idx, out_idx].set(kernel)
+        if self.connections is None:  # every map reads every input, stored output-major: a transpose, no scatter
+            dense = kernel.reshape(k, k, num_outputs, x.shape[-1]).swapaxes(2, 3)
+        else:
+            dense = jnp.zeros((k, k, x.shape[-1], num_outputs), kernel.dtype)
+            dense = dense.at[:, :, in_idx, out_idx].set(kernel)
         if self.padding:
             p = self.padding
             x = jnp.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), constant_values=self.pad_value)
-        # A plain convolution, not `layers.conv2d`: these layers run per example (batch 1) in the papers'
-        # recipes, where conv2d's extra transposes cost more than the re-layout saves (see README, Speed).
-        y = jax.lax.conv_general_dilated(
-            x, dense, (self.strides, self.strides), "VALID",
-            dimension_numbers=("NHWC", "HWIO", "NHWC"),
-        )
+        y = _convolve_by_patches(x, dense, self.strides)
         bias_shape = y.shape[1:] if self.unit_bias else (num_outputs,)
         return y + self.param("bias", nn.initializers.zeros, bias_shape)
+
+
+def _convolve_by_patches(x: jax.Array, kernel: jax.Array, stride: int) -> jax.Array:
+    """VALID convolution of x (batch, height, width, maps) with an HWIO kernel at `stride`, as a gather of the
+    receptive fields (static indices) and one matrix product over (row, column, map) of the field."""
+    batch, height, width, maps = x.shape
+    k = kernel.shape[0]
+    out_h, out_w = (height - k) // stride + 1, (width - k) // stride + 1
+    rows = stride * np.arange(out_h)[:, None, None, None] + np.arange(k)[None, None, :, None]
+    cols = stride * np.arange(out_w)[None, :, None, None] + np.arange(k)[None, None, None, :]
+    fields = (rows * width + cols).reshape(out_h * out_w, k * k)  # flat pixel of each field's (row, column)
+    patches = x.reshape(batch, height * width, maps)[:, fields].reshape(batch, out_h * out_w, k * k * maps)
+    y = patches @ kernel.reshape(k * k * maps, -1)
+    return y.reshape(batch, out_h, out_w, -1)
