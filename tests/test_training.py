@@ -238,6 +238,17 @@ def test_compiler_options_compile_the_same_computation():
         steps.jit_with_options(f, {"xla_cpu_experimental_ynn_fusion_type": "dot"})(x, w)
 
 
+def test_compiler_options_for_another_backend_are_left_out():
+    from train import steps
+
+    options = {"xla_cpu_experimental_ynn_fusion_type": "dot", "xla_gpu_autotune_level": 0,
+               "xla_backend_optimization_level": 1}
+    assert steps.for_backend(options, "cpu") == {"xla_cpu_experimental_ynn_fusion_type": "dot",
+                                                 "xla_backend_optimization_level": 1}
+    assert steps.for_backend(options, "cuda") == {"xla_gpu_autotune_level": 0, "xla_backend_optimization_level": 1}
+    assert steps.for_backend(options, "tpu") == {"xla_backend_optimization_level": 1}
+
+
 def test_reach_finds_the_first_epoch_below_a_threshold():
     from train.reach import first_below
 

@@ -25,11 +25,24 @@ def _add(a, b):
     return jax.tree.map(jnp.add, a, b)
 
 
+# Option-name prefixes of XLA's backend-specific debug options: a config's CPU tuning must not stop it on a GPU.
+BACKEND_OPTION_PREFIXES = {"cpu": "xla_cpu_", "gpu": "xla_gpu_", "tpu": "xla_tpu_"}
+
+
+def for_backend(compiler_options: dict, backend: str) -> dict:
+    """The options of `compiler_options` that apply on `backend` ("cpu", "gpu" or "tpu"): those meant for another
+    backend (by their xla_cpu_ / xla_gpu_ / xla_tpu_ prefix) are left out; all others are kept."""
+    backend = "gpu" if backend in ("cuda", "rocm") else backend
+    foreign = tuple(p for b, p in BACKEND_OPTION_PREFIXES.items() if b != backend)
+    return {k: v for k, v in compiler_options.items() if not k.startswith(foreign)}
+
+
 def jit_with_options(fn, compiler_options=None, **jit_kwargs):
     """`jax.jit(fn, **jit_kwargs)`, compiled with XLA `compiler_options` (e.g. CPU fusion flags that help one model
     and hurt another, so they belong to a config rather than to the process's XLA_FLAGS). Compiled on the first
     call; later calls must have the same shapes (the trainer's chunks and evaluations do)."""
     jitted = jax.jit(fn, **jit_kwargs)
+    compiler_options = for_backend(compiler_options or {}, jax.default_backend())
     if not compiler_options:
         return jitted
     compiled = []
