@@ -17,6 +17,9 @@ images); "test" (all 10,000) is reported beside them, labelled. With the origina
         --config.data.data_dir=../shared/data
     python launch.py --config=configs/cifar_resnet.py:depth=56,plain --workdir=runs/cifar_plain56 ...
 
+Measured on one H200 GPU (README, Results): ResNet-20 `test_exact` 8.90% (`held_out` 8.38%) in 2 min 58 s;
+ResNet-56 6.60% (`held_out` 6.88%) in 7 min 47 s. On a 2-core CPU the full schedule would take about 10 hours.
+
 Figure 6 plots training error (thin lines, here `training/error`: the running error on augmented batches) and
 test error (bold lines, here `held_out/error` and `test_exact/error`) against iterations.
 

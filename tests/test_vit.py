@@ -121,3 +121,12 @@ def test_mixup_trains_on_mixed_images_and_labels():
     assert np.isfinite(mixed) and not np.isclose(mixed, plain)
     with pytest.raises(ValueError, match="mixup_alpha needs loss='softmax_cross_entropy'"):
         Classification(num_classes=4, loss="mse_tanh_targets", mixup_alpha=0.8)
+
+
+def test_benchmark_flop_count_matches_deit_table_1():
+    # DeiT (Touvron et al. 2021), Table 1: ViT-B/16 at 224x224 is 17.6 GFLOPs (counted as multiply-adds).
+    from benchmarks import vit_jax
+
+    fields = vit_jax.model_fields("vit_b16")
+    forward = vit_jax.training_flops_per_image(fields, 224) / 3
+    assert forward / 2 == pytest.approx(17.6e9, rel=0.01)
