@@ -95,6 +95,25 @@ def test_random_translation_shifts_content_and_fills_background():
     assert augment.build({}, background=0.0) is augment.identity
 
 
+def test_affine_warp_is_exact_for_the_identity_and_quarter_turns():
+    image = jnp.asarray(np.random.default_rng(0).standard_normal((6, 6, 2)), jnp.float32)
+    np.testing.assert_allclose(augment.affine_warp(image, jnp.eye(2), 0.0), image, atol=1e-6)
+    quarter = jnp.array([[0.0, -1.0], [1.0, 0.0]])  # output (y, x) reads input (5 - x, y): a clockwise turn
+    np.testing.assert_allclose(augment.affine_warp(image, quarter, 0.0), np.rot90(image, k=-1), atol=1e-5)
+    shrink = augment.affine_warp(jnp.ones((6, 6, 1)), 2.0 * jnp.eye(2), -1.0)  # zoom out: the border is background
+    assert float(shrink[0, 0, 0]) == -1.0 and float(shrink[3, 3, 0]) == 1.0
+
+
+def test_random_affine_distorts_each_image_differently_within_range():
+    image = jnp.tile(jnp.full((1, 16, 16, 1), -1.0).at[0, 4:12, 6:10, 0].set(1.0), (8, 1, 1, 1))
+    distort = augment.build({"affine_rotation": 15.0, "affine_scale": 0.15, "affine_shear": 15.0}, background=-1.0)
+    out = np.asarray(distort({"image": image, "label": jnp.zeros(8)}, jax.random.PRNGKey(0))["image"])
+    assert out.shape == image.shape and out.min() >= -1.0 - 1e-6 and out.max() <= 1.0 + 1e-6
+    assert len({o.tobytes() for o in out}) == 8  # independent per image
+    assert np.abs(out - np.asarray(image)).max() > 0.5  # and not the identity
+    np.testing.assert_allclose(out.mean(), float(image.mean()), atol=0.1)  # the ink is moved, not lost
+
+
 def test_pixel_range_maps_background_and_ink():
     out = to_pixel_range(np.array([[[0.0, 1.0]]]), -1.0, 1.0)
     np.testing.assert_array_equal(out[..., 0], [[[-1.0, 1.0]]])
