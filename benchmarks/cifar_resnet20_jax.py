@@ -54,7 +54,8 @@ def main():
     parser.add_argument("--no_compiler_options", action="store_true",
                         help="compile without configs.base.CPU_CONV_NET_OPTIONS (what the CIFAR configs use)")
     args = parser.parse_args()
-    options = {} if args.no_compiler_options else base.CPU_CONV_NET_OPTIONS
+    # The options as compiled: those meant for another backend are left out (a GPU gets none of the CPU ones).
+    options = steps.for_backend({} if args.no_compiler_options else base.CPU_CONV_NET_OPTIONS, jax.default_backend())
     rate = measure(args.model, args.steps, args.batch_size, options)
     print(f"jax {jax.__version__}: {args.model} training in the trainer's compiled loop, batch {args.batch_size}, "
           f"compiler options {options}: {rate:.0f} examples/s")
