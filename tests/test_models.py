@@ -249,6 +249,17 @@ def test_paper_initialisation_bounds():
     assert float(jnp.abs(flat["H2/kernel"]).max()) > 0.8 * 2.4 / 200  # and it is uniform up to the bound
 
 
+def test_figure1_net_takes_alexnets_gaussian_initialisation_as_an_option():
+    def kernel_stds(**fields):
+        model = models.build({"name": "four_layer_cnn", **fields})
+        params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 32, 32, 3)))["params"]
+        return {name: float(params[name]["kernel"].std()) for name in ("conv2", "conv3", "output")}
+
+    assert all(abs(std - 0.01) < 0.001 for std in kernel_stds(init_std=0.01).values())
+    default = kernel_stds()  # LeCun normal: 1 / sqrt(fan-in)
+    np.testing.assert_allclose([default["conv2"], default["output"]], [800 ** -0.5, 1024 ** -0.5], rtol=0.1)
+
+
 def test_unknown_model_and_field_errors_name_the_choices():
     with pytest.raises(ValueError, match="registered models: .*lecun1989"):
         models.build({"name": "lenet6"})

@@ -162,3 +162,27 @@ def test_packed_rows_with_a_recurrent_model_name_the_fix():
              **{name: jnp.ones_like(source) for name in packing.PACKED_FIELDS}}
     with pytest.raises(ValueError, match="pack=False"):
         Translation(num_classes=30).train_loss(model, variables["params"], {}, batch, jax.random.PRNGKey(0))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_closed_form_token_losses_equal_optax_and_argmax(smoothing):
+    import optax
+
+    from train.tasks.translation import token_losses
+
+    logits = 3 * jax.random.normal(jax.random.PRNGKey(0), (4, 5, 50))
+    targets = jax.random.randint(jax.random.PRNGKey(1), (4, 5), 0, 50)
+    targets = targets.at[:2].set(jnp.argmax(logits[:2], axis=-1))
+
+    def reference(z):
+        one_hot = jax.nn.one_hot(targets, 50)
+        smoothed = optax.smooth_labels(one_hot, smoothing) if smoothing else one_hot
+        return optax.softmax_cross_entropy(z, smoothed), optax.softmax_cross_entropy(z, one_hot)
+
+    (loss, nll, correct), (want_loss, want_nll) = token_losses(logits, targets, smoothing), reference(logits)
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(nll, want_nll, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(correct, jnp.argmax(logits, axis=-1) == targets)
+    assert 0 < correct.sum() < correct.size  # both occur: half the rows take the argmax as target
+    grad = jax.grad(lambda z: token_losses(z, targets, smoothing)[0].sum())(logits)
+    np.testing.assert_allclose(grad, jax.grad(lambda z: reference(z)[0].sum())(logits), atol=1e-5)
