@@ -173,6 +173,8 @@ def test_closed_form_token_losses_equal_optax_and_argmax(smoothing):
     logits = 3 * jax.random.normal(jax.random.PRNGKey(0), (4, 5, 50))
     targets = jax.random.randint(jax.random.PRNGKey(1), (4, 5), 0, 50)
     targets = targets.at[:2].set(jnp.argmax(logits[:2], axis=-1))
+    logits = logits.at[3, :3].set(0.0).at[3, 2, 0].set(-1.0)  # exact ties: argmax takes the first index
+    targets = targets.at[3, :3].set(jnp.array([0, 5, 1]))
 
     def reference(z):
         one_hot = jax.nn.one_hot(targets, 50)
@@ -184,5 +186,6 @@ def test_closed_form_token_losses_equal_optax_and_argmax(smoothing):
     np.testing.assert_allclose(nll, want_nll, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(correct, jnp.argmax(logits, axis=-1) == targets)
     assert 0 < correct.sum() < correct.size  # both occur: half the rows take the argmax as target
+    assert correct[3, 0] and not correct[3, 1] and correct[3, 2]  # tied at 0: index 0 wins
     grad = jax.grad(lambda z: token_losses(z, targets, smoothing)[0].sum())(logits)
     np.testing.assert_allclose(grad, jax.grad(lambda z: reference(z)[0].sum())(logits), atol=1e-5)

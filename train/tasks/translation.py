@@ -113,15 +113,19 @@ def token_losses(logits: jax.Array, targets: jax.Array, smoothing: float):
     The loss is the cross-entropy against the label-smoothed target q = (1 - s) one_hot(y) + s / V
     (`optax.smooth_labels`): -sum_k q_k log p_k = logsumexp(z) - (1 - s) z_y - s mean(z); nll is the plain one
     (the perplexity's). Written this way no (..., V) one-hot or log-softmax array is built (at a vocabulary of
-    8,000 those are the step's largest), and the gradient is softmax(z) - q. A token is correct when its target's
-    logit is the largest, which reuses logsumexp's max: `argmax` is a two-output (value, index) reduction that
-    XLA:CPU does not vectorise, and it took 4% of a Transformer training step here. The two differ only on an
-    exact tie for the largest logit.
+    8,000 those are the step's largest), and the gradient is softmax(z) - q.
+
+    A token is correct when argmax(z) == y, computed without `argmax`: the target's logit is the largest and no
+    earlier index holds that largest value (argmax's first-index rule on ties). `argmax` is a two-output (value,
+    index) reduction that XLA:CPU does not vectorise; it took 4% of a Transformer training step here, and the
+    two single-output reductions below (one a max) take a fraction of that.
     """
     log_normalizer = jax.nn.logsumexp(logits, axis=-1)
     target_logits = jnp.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
     nll = log_normalizer - target_logits
-    correct = (target_logits >= jnp.max(logits, axis=-1)).astype(jnp.float32)
+    largest = jnp.max(logits, axis=-1, keepdims=True)
+    earlier_tie = jnp.any((logits == largest) & (jnp.arange(logits.shape[-1]) < targets[..., None]), axis=-1)
+    correct = ((target_logits == largest[..., 0]) & ~earlier_tie).astype(jnp.float32)
     if not smoothing:
         return nll, nll, correct
     return (1.0 - smoothing) * nll + smoothing * (log_normalizer - jnp.mean(logits, axis=-1)), nll, correct
