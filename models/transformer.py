@@ -119,7 +119,12 @@ class Transformer(nn.Module):
         self.target_embed = (self.source_embed if self.share_embeddings
                              else nn.Embed(target_vocab, self.d_model, embedding_init=embed_init))
         if not self.share_embeddings:
-            self.output_projection = nn.Dense(target_vocab, use_bias=False)
+            # The pre-softmax projection x W with W stored transposed, (vocabulary, d_model) like an embedding
+            # table, and applied by `attend`: the same function and initialisation as a bias-free Dense layer, but
+            # XLA:CPU then forms its weight gradient without transposing the (tokens, vocabulary) logit gradient,
+            # which made the Transformer benchmark's step about 8% faster (README, Speed findings).
+            self.output_projection = nn.Embed(
+                target_vocab, self.d_model, embedding_init=nn.initializers.lecun_normal(in_axis=-1, out_axis=-2))
         self.source_positions = AddPositions(self.max_length, self.learned_positions)
         self.target_positions = AddPositions(self.max_length, self.learned_positions)
         self.encoder_layers = [
@@ -165,7 +170,7 @@ class Transformer(nn.Module):
             x = self.decoder_norm(x)
         if self.share_embeddings:
             return self.target_embed.attend(x)
-        return self.output_projection(x)
+        return self.output_projection.attend(x)
 
     def __call__(self, source, target_inputs, train: bool = False, source_segments=None, target_segments=None,
                  source_positions=None, target_positions=None):

@@ -31,6 +31,19 @@ def test_base_model_parameter_count():
     assert count == 37_000 * 512 + 6 * 3_152_384 + 6 * 4_204_032 == 63_082_496
 
 
+def test_untied_output_projection_is_a_bias_free_dense_layer_stored_transposed():
+    model = Transformer(vocab_size=300, target_vocab_size=500, d_model=64, num_heads=4, num_encoder_layers=1,
+                        num_decoder_layers=1, d_ff=32, dropout_rate=0.0, max_length=8, share_embeddings=False)
+    ids = jnp.ones((2, 8), jnp.int32)
+    variables = model.init(jax.random.PRNGKey(0), ids, ids)
+    table = variables["params"]["output_projection"]["embedding"]
+    assert table.shape == (500, 64)  # (vocabulary, d_model)
+    np.testing.assert_allclose(float(table.std()), 64 ** -0.5, rtol=0.05)  # lecun_normal over d_model, as Dense
+    decoded = jax.random.normal(jax.random.PRNGKey(1), (2, 8, 64))
+    logits = model.apply(variables, decoded, method=lambda m, x: m.output_projection.attend(x))
+    np.testing.assert_allclose(logits, decoded @ table.T, rtol=1e-5, atol=1e-5)
+
+
 def test_sinusoidal_positions_follow_section_3_5():
     table = sinusoidal_positions(50, 16)
     np.testing.assert_allclose(table[7, 4], np.sin(7 / 10000 ** (4 / 16)), rtol=1e-6)
