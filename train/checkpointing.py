@@ -4,6 +4,7 @@ import logging as std_logging
 import os
 import shutil
 
+import jax
 import orbax.checkpoint as ocp
 from absl import logging
 
@@ -21,8 +22,11 @@ std_logging.getLogger("absl").addFilter(_QuietOrbax())
 class Checkpointer:
     """Saves the train state under `directory/<step>` and restores the newest one that reads back.
 
-    A checkpoint that fails to restore (truncated, overwritten, from another model) is moved aside to
-    `directory/../corrupt_checkpoints/<step>` with an error in the log, and the previous one is tried.
+    A checkpoint that fails to restore (truncated, overwritten) is moved aside to
+    `directory/../corrupt_checkpoints/<step>` with an error in the log, and the previous one is tried. One that
+    reads back but holds other parameters (names or shapes) than the model being trained is a clear error
+    instead, and nothing is moved: the workdir belongs to another config or an older build of the model, and
+    training over it from scratch would bury its run.
     """
 
     def __init__(self, directory: str, max_to_keep: int = 3):
@@ -32,7 +36,7 @@ class Checkpointer:
 
     def _open(self) -> ocp.CheckpointManager:
         options = ocp.CheckpointManagerOptions(max_to_keep=self.max_to_keep, create=True)
-        return ocp.CheckpointManager(self.directory, options=options)
+        return ocp.CheckpointManager(self.directory, options=options, item_handlers=ocp.StandardCheckpointHandler())
 
     def save(self, step: int, state) -> None:
         """Asynchronous save; `wait()` or the next save waits for it."""
@@ -45,10 +49,28 @@ class Checkpointer:
         """The newest readable checkpoint restored into `abstract_state`'s shapes and shardings, or None."""
         for step in sorted(self._manager.all_steps(), reverse=True):
             try:
-                return self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+                stored = _parameter_shapes(self._manager.item_metadata(step)["params"])
             except Exception as e:  # Orbax raises many types for unreadable data; all mean the same here.
                 self._set_aside(step, e)
+                continue
+            self._check_same_model(step, stored, _parameter_shapes(abstract_state.params))
+            try:
+                return self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+            except Exception as e:
+                self._set_aside(step, e)
         return None
+
+    def _check_same_model(self, step: int, stored: dict, expected: dict) -> None:
+        if stored == expected:
+            return
+        differences = [f"{path}: checkpoint {stored.get(path, 'absent')}, model {expected.get(path, 'absent')}"
+                       for path in sorted(set(stored) | set(expected)) if stored.get(path) != expected.get(path)]
+        raise ValueError(
+            f"The checkpoint at step {step} in {self.directory} holds other parameters than this model "
+            f"({len(differences)} differ: {'; '.join(differences[:4])}{' ...' if len(differences) > 4 else ''}). "
+            "It was written by another config or an older build of the model. Use a new --workdir, or the "
+            "config and build that wrote this one."
+        )
 
     def _set_aside(self, step: int, error: Exception) -> None:
         corrupt_dir = os.path.join(os.path.dirname(self.directory), "corrupt_checkpoints")
@@ -69,3 +91,8 @@ class Checkpointer:
     def close(self) -> None:
         self._manager.wait_until_finished()
         self._manager.close()
+
+
+def _parameter_shapes(tree) -> dict[str, tuple[int, ...]]:
+    """{path: shape} of a parameter tree (arrays, abstract arrays or Orbax's stored metadata)."""
+    return {jax.tree_util.keystr(path): tuple(leaf.shape) for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}
