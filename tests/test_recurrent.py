@@ -1,6 +1,7 @@
 """Recurrent cells against their equations, flax's cells and each other; layers against a step-by-step loop;
 masking; CTC loss against a brute-force alignment sum; CTC decoding of known frame sequences."""
 
+import functools
 import itertools
 
 import flax.linen as nn
@@ -193,6 +194,23 @@ def test_fused_lstm_backward_pass_equals_autodiff_of_the_scan(masked):
                                rtol=1e-5)
     for got, expected in zip(jax.tree.leaves(fused), jax.tree.leaves(autodiff), strict=True):
         np.testing.assert_allclose(got, expected, rtol=2e-4, atol=1e-5)
+
+
+def test_fused_lstm_backward_pass_runs_in_bfloat16_close_to_float32():
+    """Mixed precision hands the layer bfloat16 inputs and weights; every gradient of the hand-written backward
+    pass must come back in bfloat16 and near the float32 one."""
+    layer, xs, variables = _layer_params("fused_lstm")
+
+    def loss(params, xs):
+        (c, h), outputs = layer.apply({"params": params}, xs)
+        return jnp.sum(outputs.astype(jnp.float32) ** 2) + jnp.sum(c.astype(jnp.float32))
+
+    full = jax.grad(loss, argnums=(0, 1))(variables["params"], xs)
+    to_bfloat16 = functools.partial(jax.tree.map, lambda a: a.astype(jnp.bfloat16))
+    mixed = jax.grad(loss, argnums=(0, 1))(to_bfloat16(variables["params"]), to_bfloat16(xs))
+    for got, expected in zip(jax.tree.leaves(mixed), jax.tree.leaves(full), strict=True):
+        assert got.dtype == jnp.bfloat16
+        np.testing.assert_allclose(got.astype(jnp.float32), expected, rtol=0.05, atol=0.05)
 
 
 def test_bidirectional_backward_half_reads_the_sequence_reversed():

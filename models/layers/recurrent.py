@@ -43,9 +43,8 @@ class Recurrent(nn.Module):
             inputs = _flip(inputs, lengths)
         # Time-major inside: the scan walks the leading axis, and transposing the inputs costs less than
         # transposing their 3-4x wider projections.
-        projected = cell.project_inputs(inputs.swapaxes(0, 1))
-        dtype = jax.tree.leaves(projected)[0].dtype
-        carry = cell.initial_carry((batch,), dtype) if initial_carry is None else initial_carry
+        inputs = inputs.swapaxes(0, 1)
+        carry = cell.initial_carry((batch,), inputs.dtype) if initial_carry is None else initial_carry
         mask = None if lengths is None else jnp.arange(steps)[:, None] < lengths[None, :]  # (time, batch)
         offsets = None if hidden_offsets is None else hidden_offsets.swapaxes(0, 1)
 
@@ -61,13 +60,13 @@ class Recurrent(nn.Module):
                 h = jnp.where(keep, h, 0.0)
             return new_carry, h
 
-        if hasattr(cell, "scan_sequence") and hidden_offsets is None:  # a cell's own whole-sequence kernel
-            carry, outputs = cell.scan_sequence(carry, projected, mask, self.unroll)
+        if hasattr(cell, "scan_inputs") and hidden_offsets is None:  # a cell's own whole-layer kernel
+            carry, outputs = cell.scan_inputs(carry, inputs, mask, self.unroll)
             if mask is not None:
                 outputs = jnp.where(mask[..., None], outputs, 0.0)
         else:
             scan = nn.scan(step, variable_broadcast="params", split_rngs={"params": False}, unroll=self.unroll)
-            carry, outputs = scan(cell, carry, (projected, mask, offsets))
+            carry, outputs = scan(cell, carry, (cell.project_inputs(inputs), mask, offsets))
         outputs = outputs.swapaxes(0, 1)
         if self.reverse:
             outputs = _flip(outputs, lengths)

@@ -15,7 +15,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from models.layers.lstm_recurrence import lstm_recurrence
+from models.layers.lstm_recurrence import lstm_layer
 
 sigmoid, tanh = jax.nn.sigmoid, jnp.tanh
 
@@ -110,28 +110,42 @@ class LSTMCell(_Cell):
 GATES = ("f", "i", "c", "o")  # the order of the gates' blocks in FusedLSTMCell's kernels
 
 
+class _InputKernel(nn.Module):
+    """The (in, width) kernel of a bias-free `nn.Dense`, under the same name ("kernel") and initialised the same
+    way, for a cell that multiplies it itself."""
+
+    width: int
+    init: nn.initializers.Initializer
+
+    @nn.compact
+    def __call__(self, in_features: int) -> jax.Array:
+        return self.param("kernel", self.init, (in_features, self.width))
+
+
 class FusedLSTMCell(LSTMCell):
     """`LSTMCell` with the four gates' kernels side by side: W (in, 4H), U (H, 4H), b (4H) in the order
     f, i, c, o, so a step is one matrix product (tested equal to `LSTMCell` with the same weights). Without
     `candidate_bias` the candidate's block of b is held at zero.
 
-    `scan_sequence` runs the whole recurrence with a hand-written backward pass (see `lstm_recurrence`); the
-    recurrent layer uses it in place of scanning `recur`."""
+    `scan_inputs` runs the whole layer, input products included, with a hand-written backward pass (see
+    `lstm_recurrence`); the recurrent layer uses it in place of scanning `recur`."""
 
     def setup(self):
         def bias_init(rng, shape, dtype=jnp.float32):
             forget = jnp.full((self.features,), self.forget_bias, dtype)
             return jnp.concatenate([forget, jnp.zeros((shape[0] - self.features,), dtype)])
 
-        self.W = self._input(use_bias=False, width=4 * self.features)
+        self.W = _InputKernel(4 * self.features, self.kernel_init)
         self.b = self.param("b", bias_init, (4 * self.features,))
         self.U = self.param("U", _blockwise(self.recurrent_kernel_init, 4), (self.features, 4 * self.features))
 
+    def _bias(self):
+        if self.candidate_bias:
+            return self.b
+        return self.b * jnp.repeat(jnp.array([1.0, 1.0, 0.0, 1.0], self.b.dtype), self.features)
+
     def project_inputs(self, x):
-        b = self.b
-        if not self.candidate_bias:
-            b = b * jnp.repeat(jnp.array([1.0, 1.0, 0.0, 1.0], b.dtype), self.features)
-        return self.W(x) + b
+        return x @ self.W(x.shape[-1]) + self._bias()
 
     def recur(self, carry, wx):
         c, h = carry
@@ -140,9 +154,9 @@ class FusedLSTMCell(LSTMCell):
         h = sigmoid(o) * tanh(c)
         return (c, h), h
 
-    def scan_sequence(self, carry, wx, mask=None, unroll: int = 1):
-        """(final carry, outputs (time, batch, H)) for time-major wx (time, batch, 4H); mask (time, batch)."""
-        return lstm_recurrence(wx, self.U, *carry, mask, unroll)
+    def scan_inputs(self, carry, x, mask=None, unroll: int = 1):
+        """(final carry, outputs (time, batch, H)) for time-major inputs x (time, batch, in); mask (time, batch)."""
+        return lstm_layer(x, self.W(x.shape[-1]), self._bias(), self.U, *carry, mask, unroll)
 
 
 class GRUCell(_Cell):
