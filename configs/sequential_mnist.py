@@ -1,8 +1,11 @@
 """Sequential MNIST (Le, Jaitly & Hinton 2015, section 4.2): an LSTM reads each digit as a sequence and
 classifies it from its last state. Row by row (28 steps of 28 pixels), target >= 98% test accuracy; pixel by
-pixel (784 steps of 1 pixel), reported when a GPU is lent (about 15 minutes an epoch on this CPU).
+pixel (784 steps of 1 pixel), no target, reported: 72.06% after the 10 epochs (48 min 37 s of training on 2 CPU
+cores; still underfitting, training accuracy 72.33%).
 
     python launch.py --config=configs/sequential_mnist.py --workdir=runs/smnist_rows \\
+        --config.data.data_dir=../shared/data
+    python launch.py --config=configs/sequential_mnist.py:reading=pixels --workdir=runs/smnist_pixels \\
         --config.data.data_dir=../shared/data
 
 Arguments: reading=<rows|pixels> (default rows); cell=<rnn|lstm|gru> (default lstm); epochs; smoke.
@@ -28,7 +31,8 @@ def get_config(arg: str | None = None):
     config.schedule.learning_rate = 1e-3
     config.batch_size = 128
     config.train_epochs = args.epochs
-    config.reference = {"test/accuracy": 0.98}  # the issue's target for rows (Le et al. report 0.97 for pixels)
+    # The issue's target for rows; pixel by pixel has none to print beside ours (the issue asks for the number).
+    config.reference = {"test/accuracy": 0.98} if args.reading == "rows" else {}
     if args.smoke:
         base.shrink_for_smoke(config)
         config.model.features = 16
