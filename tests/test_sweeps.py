@@ -58,3 +58,36 @@ def test_sweep_declarations_and_their_errors(tmp_path):
         sweep.declared_runs("configs/no_such.py")
     with pytest.raises(FileNotFoundError, match="holds no run"):
         collect.table([str(tmp_path)], [])
+
+
+def test_a_command_line_grid_sweeps_the_cartesian_product(tmp_path):
+    planned = sweep.plan("configs/alexnet_fig1.py:epochs=6", str(tmp_path), ["data.data_dir=d"],
+                         ["activation=relu,tanh", "learning_rate=0.01,0.03", "config.seed=0,1"])
+    assert len(planned) == 8
+    name, overrides, command = planned[1]
+    assert name == "activation=relu,learning_rate=0.01,seed=1"
+    assert overrides == {"config": "activation=relu,learning_rate=0.01", "seed": "1"}
+    assert command[2] == "--config=configs/alexnet_fig1.py:epochs=6,activation=relu,learning_rate=0.01"
+    assert command[3:] == [f"--workdir={tmp_path}/{name}", "--config.seed=1", "--config.data.data_dir=d"]
+    assert [p[0] for p in planned[-2:]] == ["activation=tanh,learning_rate=0.03,seed=0",
+                                            "activation=tanh,learning_rate=0.03,seed=1"]
+    # A config without get_sweep can be swept by a grid; a malformed axis names the expected form.
+    assert len(sweep.plan("configs/mlp.py", str(tmp_path), [], ["config.seed=0,1,2"])) == 3
+    with pytest.raises(ValueError, match="expected key=v1,v2"):
+        sweep.grid_runs(["learning_rate"])
+
+
+def test_reach_reports_each_run_of_a_sweep(tmp_path):
+    from train import reach
+
+    for name, errors in (("fast", [0.4, 0.2, 0.1]), ("slow", [0.5, 0.3, 0.26])):
+        (tmp_path / name).mkdir()
+        with open(tmp_path / name / "metrics.jsonl", "w") as f:
+            for epoch, error in enumerate(errors, 1):
+                f.write(json.dumps({"step": 10 * epoch, "epoch": float(epoch), "training/error": error,
+                                    "training/elapsed_seconds": 5.0 * epoch}) + "\n")
+    fast, slow = reach.report([str(tmp_path)], "training/error", 0.25)
+    assert fast == f"{tmp_path}/fast: training/error = 0.2000 < 0.25 at epoch 2, step 20, 10 s of training"
+    assert slow == f"{tmp_path}/slow: training/error never went below 0.25 (logged to epoch 3)."
+    with pytest.raises(ValueError, match="logged 'test/error'; logged metrics: .*training/error"):
+        reach.report([str(tmp_path)], "test/error", 0.25)

@@ -6,6 +6,13 @@
     python -m train.sweep --config=configs/lecun1989.py --workdir=runs/lecun1989_seeds --print_commands
     python -m train.collect runs/lecun1989_seeds --columns=test/error,wall_time_seconds            # the table
 
+`--grid` sweeps a Cartesian product given on the command line instead of the config's `get_sweep` (which the
+config then need not declare): each `--grid=key=v1,v2,...` is one axis; a plain key is a config argument, a
+`config.` key a field.
+
+    python -m train.sweep --config=configs/alexnet_fig1.py:epochs=6 --workdir=runs/fig1_learning_rates \\
+        --grid=activation=relu,tanh --grid=learning_rate=0.003,0.01,0.03 --set=data.data_dir=../shared/data
+
 Running here goes run after run and skips finished ones (those with a summary.json), so rerunning a sweep
 resumes it; a preempted run resumes from its checkpoint. `--print_commands` prints one `launch.py` command per
 run for a cluster scheduler instead. `--set=field=value` (repeatable) adds an override to every run.
@@ -45,6 +52,24 @@ def declared_runs(config: str) -> list[dict]:
     return runs
 
 
+def grid_runs(axes: list[str]) -> list[dict]:
+    """The override dicts of the Cartesian product of `axes` ("key=v1,v2,..."; the first axis varies slowest)."""
+    runs = [{}]
+    for axis in axes:
+        key, has_value, values = axis.partition("=")
+        values = [v.strip() for v in values.split(",") if v.strip()]
+        if not has_value or not key.strip() or not values:
+            raise ValueError(f"--grid={axis!r}: expected key=v1,v2,... (a config argument, or config.<field>).")
+        key = key.strip()
+        if key.startswith("config."):
+            field = key.removeprefix("config.")
+            runs = [{**run, field: value} for run in runs for value in values]
+        else:
+            runs = [{**run, "config": ",".join(filter(None, [run.get("config"), f"{key}={value}"]))}
+                    for run in runs for value in values]
+    return runs
+
+
 def run_name(overrides: dict) -> str:
     """A directory name that says what the run changes, e.g. "model=rnn,seed=1"."""
     parts = [overrides["config"]] if overrides.get("config") else []
@@ -68,9 +93,10 @@ def launch_command(config: str, overrides: dict, workdir: str, common: list[str]
     return command + [f"--config.{item}" for item in common]
 
 
-def plan(config: str, sweep_dir: str, common: list[str]) -> list[tuple[str, dict, list[str]]]:
-    """(run name, overrides, launch command) per declared run, in order; run names must differ."""
-    runs = [(run_name(o), o) for o in declared_runs(config)]
+def plan(config: str, sweep_dir: str, common: list[str], grid: list[str] = ()) -> list[tuple[str, dict, list[str]]]:
+    """(run name, overrides, launch command) per run (of `grid` if given, else declared), in order; run names
+    must differ."""
+    runs = [(run_name(o), o) for o in (grid_runs(grid) if grid else declared_runs(config))]
     names = [name for name, _ in runs]
     if len(set(names)) != len(names):
         raise ValueError(f"Sweep runs must differ; got the names {names}.")
@@ -113,7 +139,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     sweep_dir = os.path.abspath(flags.FLAGS.workdir)
-    planned = plan(flags.FLAGS.config, sweep_dir, flags.FLAGS.set)
+    planned = plan(flags.FLAGS.config, sweep_dir, flags.FLAGS.set, flags.FLAGS.grid)
     if flags.FLAGS.print_commands:
         for _, _, command in planned:
             print(shlex.join(command))
@@ -123,9 +149,12 @@ def main(argv):
 
 
 if __name__ == "__main__":  # flags are defined only when run, so the tools import together
-    flags.DEFINE_string("config", None, "configs/<file>.py[:arguments] declaring get_sweep.", required=True)
+    flags.DEFINE_string("config", None, "configs/<file>.py[:arguments] declaring get_sweep (unless --grid).",
+                        required=True)
     flags.DEFINE_string("workdir", None, "Directory that holds one workdir per run (and sweep.json).",
                         required=True)
     flags.DEFINE_bool("print_commands", False, "Print one launch command per run instead of running them.")
+    flags.DEFINE_multi_string("grid", [], "key=v1,v2,...: one axis of a Cartesian-product sweep run instead of "
+                              "the config's get_sweep (key: a config argument, or config.<field>).")
     flags.DEFINE_multi_string("set", [], "field=value override added to every run (data.data_dir=../shared/data).")
     app.run(main)
