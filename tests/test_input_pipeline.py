@@ -114,6 +114,29 @@ def test_random_affine_distorts_each_image_differently_within_range():
     np.testing.assert_allclose(out.mean(), float(image.mean()), atol=0.1)  # the ink is moved, not lost
 
 
+def test_gaussian_smoothing_keeps_constants_inside_and_spreads_an_impulse():
+    kernel = augment.gaussian_kernel(1.5)
+    assert len(kernel) == 11 and abs(float(kernel.sum()) - 1.0) < 1e-6
+    constant = np.asarray(augment.smooth(jnp.ones((16, 16)), kernel))
+    np.testing.assert_allclose(constant[5:11, 5:11], 1.0, atol=1e-6)  # zero outside, so only the border dips
+    impulse = np.asarray(augment.smooth(jnp.zeros((15, 15)).at[7, 7].set(1.0), kernel))
+    np.testing.assert_allclose(impulse, np.outer(np.pad(kernel, 2), np.pad(kernel, 2)), atol=1e-7)
+
+
+def test_random_elastic_moves_pixels_smoothly_by_about_alpha_over_sigma():
+    image = jnp.tile(jnp.full((1, 16, 16, 1), -1.0).at[0, 4:12, 6:10, 0].set(1.0), (8, 1, 1, 1))
+    distort = augment.build({"elastic_alpha": 8.0, "elastic_sigma": 2.0}, background=-1.0)
+    out = np.asarray(distort({"image": image, "label": jnp.zeros(8)}, jax.random.PRNGKey(0))["image"])
+    assert out.shape == image.shape and out.min() >= -1.0 - 1e-6 and out.max() <= 1.0 + 1e-6
+    assert len({o.tobytes() for o in out}) == 8  # independent per image
+    assert np.abs(out - np.asarray(image)).max() > 0.5  # the stroke moved
+    np.testing.assert_allclose(out.mean(), float(image.mean()), atol=0.1)  # the ink is moved, not lost
+    still = augment.build({"elastic_alpha": 1e-6, "elastic_sigma": 2.0}, background=-1.0)
+    np.testing.assert_allclose(still({"image": image}, jax.random.PRNGKey(0))["image"], image, atol=1e-4)
+    with pytest.raises(ValueError, match="elastic_sigma"):
+        augment.build({"elastic_alpha": 8.0}, background=-1.0)
+
+
 def test_pixel_range_maps_background_and_ink():
     out = to_pixel_range(np.array([[[0.0, 1.0]]]), -1.0, 1.0)
     np.testing.assert_array_equal(out[..., 0], [[[-1.0, 1.0]]])

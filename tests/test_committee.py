@@ -1,0 +1,49 @@
+"""A committee of trained classifiers (train.committee): members agree with the trainer's own evaluation, the
+average is of softmax outputs, and members that do not match are refused with a clear error."""
+
+import json
+
+import numpy as np
+import pytest
+from test_training import _config
+
+import train
+from train import committee
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    workdirs = []
+    for seed in (0, 1):
+        workdir = tmp_path_factory.mktemp(f"seed{seed}")
+        train.train_and_evaluate(_config("lecun1989_modern", "smoke", seed=seed), str(workdir))
+        workdirs.append(str(workdir))
+    return workdirs
+
+
+def test_members_match_the_trainers_evaluation_and_the_committee_averages_them(members):
+    result = committee.evaluate(members, "test")
+    for workdir in members:
+        evaluated = json.load(open(f"{workdir}/summary.json"))["final"]["test/error"]
+        assert result["members"][workdir] == pytest.approx(evaluated, abs=1e-6)
+    probabilities = [committee.class_probabilities(workdir, "test") for workdir in members]
+    labels = probabilities[0][1]
+    mean = (probabilities[0][0] + probabilities[1][0]) / 2
+    assert result["count"] == len(labels) == 200
+    assert result["committee"] == pytest.approx(np.mean(mean.argmax(-1) != labels))
+    np.testing.assert_allclose(probabilities[0][0].sum(-1), 1.0, atol=1e-5)  # softmax outputs, not logits
+    alone = committee.evaluate(members[:1], "test")  # a committee of one is its member
+    assert alone["committee"] == alone["members"][members[0]]
+
+
+def test_members_on_other_examples_or_without_softmax_are_refused(members, tmp_path):
+    other = tmp_path / "other"
+    train.train_and_evaluate(_config("lecun1989_modern", "smoke", **{"data.num_eval": 100}), str(other))
+    with pytest.raises(ValueError, match="other examples"):
+        committee.evaluate([members[0], str(other)], "test")
+    paper = tmp_path / "paper"
+    train.train_and_evaluate(_config("lecun1989", "smoke"), str(paper))
+    with pytest.raises(ValueError, match="softmax_cross_entropy"):
+        committee.evaluate([str(paper)], "test")
+    with pytest.raises(ValueError, match="at least one"):
+        committee.evaluate([], "test")
