@@ -27,13 +27,20 @@ def test_members_match_the_trainers_evaluation_and_the_committee_averages_them(m
         evaluated = json.load(open(f"{workdir}/summary.json"))["final"]["test/error"]
         assert result["members"][workdir] == pytest.approx(evaluated, abs=1e-6)
     probabilities = [committee.class_probabilities(workdir, "test") for workdir in members]
-    labels = probabilities[0][1]
+    labels = probabilities[0][1]["label"]
     mean = (probabilities[0][0] + probabilities[1][0]) / 2
     assert result["count"] == len(labels) == 200
     assert result["committee"] == pytest.approx(np.mean(mean.argmax(-1) != labels))
     np.testing.assert_allclose(probabilities[0][0].sum(-1), 1.0, atol=1e-5)  # softmax outputs, not logits
     alone = committee.evaluate(members[:1], "test")  # a committee of one is its member
     assert alone["committee"] == alone["members"][members[0]]
+
+
+def test_the_committees_errors_are_drawn(tmp_path):
+    images = np.zeros((5, 16, 16, 1), np.float32)
+    drawn = committee.plot_errors(images, np.array([1, 2, 3, 4, 5]), np.array([1, 0, 3, 0, 5]),
+                                  str(tmp_path / "errors.png"))
+    assert drawn == 2 and (tmp_path / "errors.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_members_on_other_examples_or_without_softmax_are_refused(members, tmp_path):
@@ -47,3 +54,6 @@ def test_members_on_other_examples_or_without_softmax_are_refused(members, tmp_p
         committee.evaluate([str(paper)], "test")
     with pytest.raises(ValueError, match="at least one"):
         committee.evaluate([], "test")
+    (paper / "summary.json").unlink()  # as if still training
+    with pytest.raises(ValueError, match="Unfinished"):
+        committee.evaluate([members[0], str(paper)], "test")

@@ -6,8 +6,10 @@ seeds (`train.sweep --grid=config.seed=0,1,2,3,4`).
     python -m train.committee runs/usps_committee --split=test
 
 A directory is a run or a sweep, as `train.collect` reads them. Prints each member's error on `split` and the
-committee's.
+committee's; `--errors_png=path` draws the images the committee gets wrong, titled "label->prediction".
 """
+
+import os
 
 import jax
 import numpy as np
@@ -17,8 +19,9 @@ import input_pipeline
 from train import collect, trained
 
 
-def class_probabilities(workdir: str, split: str, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """(softmax probabilities (N, classes), labels (N,)) of the run in `workdir` on its data's `split`."""
+def class_probabilities(workdir: str, split: str, batch_size: int = 1000) -> tuple[np.ndarray, dict]:
+    """(softmax probabilities (N, classes), the split's arrays ("image", "label")) of the run in `workdir` on its
+    data's `split`."""
     config, model, variables = trained.load(workdir)
     if config.task.get("loss") != "softmax_cross_entropy":
         raise ValueError(f"{workdir} was trained with loss {config.task.get('loss')!r}; a committee averages "
@@ -26,29 +29,60 @@ def class_probabilities(workdir: str, split: str, batch_size: int = 1000) -> tup
     data_config = config.data.to_dict()
     data_config["eval_splits"] = (split,)
     data = input_pipeline.get_data(data_config)
-    images, labels = data.eval_splits[split]["image"], data.eval_splits[split]["label"]
+    examples = data.eval_splits[split]
+    images = examples["image"]
     apply = jax.jit(lambda batch: jax.nn.softmax(model.apply(variables, batch, train=False)))
     probabilities = np.concatenate([np.asarray(apply(images[i:i + batch_size]))
                                     for i in range(0, len(images), batch_size)])
-    return probabilities, np.asarray(labels)
+    return probabilities, examples
 
 
 def evaluate(workdirs: list[str], split: str) -> dict:
-    """{"members": {workdir: error}, "committee": error, "count": N} on `split`. Members must have been evaluated
-    on the same examples (same dataset, held-out size and split), which is checked through their labels."""
+    """{"members": {workdir: error}, "committee": error, "count": N, "predictions": the committee's classes,
+    "examples": the split's arrays} on `split`. Members must be finished runs
+    (a summary.json) evaluated on the same examples (same dataset, held-out size and split; checked through
+    their labels)."""
     if not workdirs:
         raise ValueError("A committee needs at least one member run.")
+    unfinished = [w for w in workdirs if not os.path.exists(os.path.join(w, "summary.json"))]
+    if unfinished:
+        raise ValueError(f"Unfinished run(s) {unfinished} (no summary.json): a committee takes finished runs only.")
     total, labels, members = None, None, {}
     for workdir in workdirs:
-        probabilities, member_labels = class_probabilities(workdir, split)
+        probabilities, member_examples = class_probabilities(workdir, split)
         if labels is None:
-            labels, total = member_labels, np.zeros_like(probabilities)
-        elif not np.array_equal(labels, member_labels):
+            examples, labels, total = member_examples, member_examples["label"], np.zeros_like(probabilities)
+        elif not np.array_equal(labels, member_examples["label"]):
             raise ValueError(f"{workdir}'s {split!r} split holds other examples than {workdirs[0]}'s; "
                              "committee members must share their data config.")
         members[workdir] = float(np.mean(probabilities.argmax(-1) != labels))
         total += probabilities
-    return {"members": members, "committee": float(np.mean(total.argmax(-1) != labels)), "count": len(labels)}
+    predictions = total.argmax(-1)
+    return {"members": members, "committee": float(np.mean(predictions != labels)), "count": len(labels),
+            "predictions": predictions, "examples": examples}
+
+
+def plot_errors(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, path: str,
+                columns: int = 12) -> int:
+    """Draws every misclassified image (N, H, W, 1 or 3), titled "label->prediction", as a PNG; returns how many."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wrong = np.flatnonzero(predictions != labels)
+    rows = max(1, -(-len(wrong) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns, 1.15 * rows), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, i in zip(axes.flat, wrong, strict=False):
+        image = np.asarray(images[i])
+        axis.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray_r")
+        axis.set_title(f"{labels[i]}->{predictions[i]}", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+    return len(wrong)
 
 
 def main(argv):
@@ -63,8 +97,12 @@ def main(argv):
         print(f"{workdir}: {flags.FLAGS.split} error {100 * error:.2f}%")
     print(f"committee of {len(result['members'])}: {flags.FLAGS.split} error {100 * result['committee']:.2f}% "
           f"({round(result['committee'] * result['count'])} of {result['count']})")
+    if flags.FLAGS.errors_png:
+        examples = result["examples"]
+        plot_errors(examples["image"], examples["label"], result["predictions"], flags.FLAGS.errors_png)
 
 
 if __name__ == "__main__":  # flags are defined only when run, so the tools import together
     flags.DEFINE_string("split", "test", "The split to evaluate (test, train, held_out, or a dataset's own).")
+    flags.DEFINE_string("errors_png", "", "Optionally, where to draw the committee's misclassified images.")
     app.run(main)
