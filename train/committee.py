@@ -76,8 +76,9 @@ def plot_errors(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
     for axis in axes.flat:
         axis.axis("off")
     for axis, i in zip(axes.flat, wrong, strict=False):
-        image = np.asarray(images[i])
-        axis.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray_r")
+        image = np.asarray(images[i], np.float32)
+        image = (image - image.min()) / max(float(np.ptp(image)), 1e-6)  # standardised inputs drawn in [0, 1]
+        axis.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray_r", vmin=0.0, vmax=1.0)
         axis.set_title(f"{labels[i]}->{predictions[i]}", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
