@@ -269,6 +269,8 @@ def test_unknown_model_and_field_errors_name_the_choices():
 
 @pytest.mark.parametrize("size,channels,features,kernel,stride,pad", [
     (12, 3, 8, 5, 1, 2), (9, 4, 6, 3, 2, 1), (10, 1, 12, 5, 2, 0), (8, 8, 8, 1, 2, 0), (7, 2, 3, 3, 2, 2),
+    # images smaller than the kernel (both ways) run as one matrix product
+    (2, 5, 7, 3, 1, 1), (1, 4, 6, 3, 1, 1), (2, 3, 4, 3, 2, 1), (4, 2, 3, 5, 1, 2), (3, 2, 2, 5, 2, 1),
 ])
 def test_conv2d_gradients_equal_autodiff(size, channels, features, kernel, stride, pad):
     from models.layers import conv2d
@@ -289,6 +291,17 @@ def test_conv2d_gradients_equal_autodiff(size, channels, features, kernel, strid
     np.testing.assert_allclose(conv2d(x, w, (stride, stride), padding), reference(x, w), rtol=1e-5, atol=1e-5)
     for a, b in zip(ours, grads(reference), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_runs_an_image_smaller_than_its_kernel_as_a_product():
+    from models.layers import conv2d
+
+    def lowered(size):
+        x, w = jnp.ones((2, size, size, 4)), jnp.ones((3, 3, 4, 5))
+        return jax.jit(lambda x, w: conv2d(x, w, (1, 1), ((1, 1), (1, 1)))).lower(x, w).as_text()
+
+    assert "convolution" not in lowered(2) and "dot_general" in lowered(2)
+    assert "convolution" in lowered(3)
 
 
 def test_grouped_conv_equals_lax_feature_groups():

@@ -66,10 +66,32 @@ def _bwd(strides, padding, residuals, dy):
 _conv.defvjp(_fwd, _bwd)
 
 
+def _conv_as_product(x, kernel, strides, padding):
+    """The same convolution as one matrix product: the kh * kw shifted (strided) windows of the padded input
+    side by side on the feature axis (N, H', W', kh * kw * C), times the kernel as (kh * kw * C, O). Autodiff
+    gives its gradients (pads, slices and products, no convolution)."""
+    kh, kw, _, features = kernel.shape
+    x = jnp.pad(x, ((0, 0), *padding, (0, 0)))
+    out_h = (x.shape[1] - kh) // strides[0] + 1
+    out_w = (x.shape[2] - kw) // strides[1] + 1
+    windows = [x[:, i:i + strides[0] * (out_h - 1) + 1:strides[0], j:j + strides[1] * (out_w - 1) + 1:strides[1]]
+               for i in range(kh) for j in range(kw)]
+    return jnp.concatenate(windows, axis=-1) @ kernel.reshape(-1, features)
+
+
 def conv2d(x: jax.Array, kernel: jax.Array, strides: Sequence[int] = (1, 1),
            padding: Sequence[tuple[int, int]] = ((0, 0), (0, 0))) -> jax.Array:
-    """NHWC input, HWIO kernel, explicit ((top, bottom), (left, right)) padding."""
-    return _conv(x, kernel, tuple(strides), tuple(tuple(p) for p in padding))
+    """NHWC input, HWIO kernel, explicit ((top, bottom), (left, right)) padding.
+
+    An image smaller than the kernel in both directions (VGG's last block on CIFAR-10: 2x2 maps, 3x3 kernels)
+    runs as one matrix product: XLA:CPU's convolution took 1,180 ms there for a batch of 128 with 512 maps, the
+    product 13 ms (forward and backward 34 ms); for 3x3 images, or 2x8, the convolution is faster (measured;
+    README, Speed).
+    """
+    strides, padding = tuple(strides), tuple(tuple(p) for p in padding)
+    if x.shape[1] < kernel.shape[0] and x.shape[2] < kernel.shape[1]:
+        return _conv_as_product(x, kernel, strides, padding)
+    return _conv(x, kernel, strides, padding)
 
 
 def explicit_padding(padding, input_size: Sequence[int], kernel_size: Sequence[int], strides: Sequence[int]):
