@@ -12,16 +12,17 @@ were chosen on 2,000 held-out training digits, never on the test set (README, Re
     python -m train.sweep --config=configs/lecun1989_modern.py --workdir=runs/lecun1989_committee   # five
     python -m train.committee runs/lecun1989_committee --split=test
 
-Arguments: smoke (a few seconds, for tests); epochs=<int>.
+Arguments: smoke (a few seconds, for tests); epochs=<int>; wide (the `lecun1989_modern_wide` variant: 24 maps
+in H1 and H2, all connected, and 64 hidden units).
 """
 
 from configs import arguments, base
 
 
 def get_config(arg: str | None = None):
-    args = arguments.parse(arg, smoke=False, epochs=200)
+    args = arguments.parse(arg, smoke=False, epochs=200, wide=False)
     config = base.base_config()
-    config.model = base.model_config("lecun1989_modern")
+    config.model = base.model_config("lecun1989_modern_wide" if args.wide else "lecun1989_modern")
     config.data.name = "usps"
     config.data.pixel_range = (-1.0, 1.0)
     config.data.eval_splits = ("test", "train")

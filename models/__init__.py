@@ -52,6 +52,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     # Dosovitskiy et al. 2021, Table 1 (Ti and S from DeiT): vit_b16 is ViT-B with 16x16 patches.
     **{f"vit_{size}{patch}": ("vit", {"patch_size": patch, **VIT_SIZES[size]})
        for size, patch in (("ti", 16), ("s", 16), ("s", 32), ("b", 16), ("b", 32), ("l", 16), ("l", 32), ("h", 14))},
+    # Twice the 1989 maps (24, every H1 map feeding every H2 map) and 64 hidden units (configs/lecun1989_modern.py).
+    "lecun1989_modern_wide": ("lecun1989_modern", {"h1_maps": 24, "hidden_units": 64}),
     # A quarter of CRNN's widths and half its LSTM units, for ten digits on a 2-core CPU (configs/zip_codes.py).
     "crnn_small": ("crnn", {"num_classes": 10, "widths": (16, 32, 64, 64, 128, 128, 128), "lstm_features": 128}),
 }

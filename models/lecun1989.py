@@ -59,6 +59,9 @@ class LeCun1989Modern(nn.Module):
     """A modern variant of `LeCun1989` (not in the paper): same maps, connection table and layer widths, but
     stride-1 convolutions followed by 2x2 max-pooling, ReLU, per-map biases, He initialisation, dropout before
     H3, and 10 logits for softmax cross-entropy. Train it with AdamW and random translations.
+
+    `h1_maps` and `hidden_units` widen it (variant `lecun1989_modern_wide`: 24 and 64). With other than 12 maps
+    the paper's H2 connection table does not apply, so every H1 map feeds every H2 map.
     """
 
     num_classes: int = 10

@@ -34,6 +34,8 @@ PARAMETER_COUNTS = {
     "lecun1989": ((16, 16, 1), 9_760, 10),  # LeCun et al. 1989, section 5
     "lenet5": ((32, 32, 1), 60_000, 10),  # LeCun et al. 1998, section II.B ("60,000 trainable parameters")
     "lecun1989_modern": ((16, 16, 1), 8_824, 10),  # 312 + 2,412 + 5,790 + 310: per-map instead of per-unit biases
+    # 24 * 25 + 24, then H2 fully connected: 24 * 24 * 25 + 24, 4 * 4 * 24 * 64 + 64, 64 * 10 + 10.
+    "lecun1989_modern_wide": ((16, 16, 1), 624 + 14_424 + 24_640 + 650, 10),
     "lenet5_modern": ((32, 32, 1), 61_706, 10),  # 156 + 2,416 (full C3) + 48,120 + 10,164 + 850
     "mlp": ((28, 28, 1), 238_510, 10),  # 784*300 + 300 + 300*10 + 10
     # Krizhevsky et al. 2012 ("60 million"): conv 34,944 + 307,456 + 885,120 + 663,936 + 442,624 (conv2, 4, 5
