@@ -1,7 +1,10 @@
 """Dataset name -> data. Small datasets come back whole as an `InMemoryDataset` (the trainer puts them on the
 device and batches them inside the compiled step); TensorFlow is needed only for data.source='tfds'.
 
-Four kinds of dataset share one path: named image datasets (`sources.DATASETS`), synthetic sequence problems
+Datasets too large for memory (ImageNet) are streamed instead: `data.source="tfds_streaming"` reads any tfds image
+classification dataset by name as a `streaming.StreamingDataset`, one shard per process.
+
+Four kinds of in-memory dataset share one path: named image datasets (`sources.DATASETS`), synthetic sequence problems
 (`synthetic.GENERATORS`), images composed from another dataset (`composed.DATASETS`, e.g. zip codes made of
 USPS digits) and "translation" (sentence pairs as token ids, `translation`). Every split is a dict of arrays
 whose first axis indexes examples.
@@ -9,13 +12,15 @@ whose first axis indexes examples.
 
 from collections.abc import Mapping
 
-from input_pipeline import augment, composed, sources, synthetic, translation
+from input_pipeline import augment, composed, sources, streaming, synthetic, translation
 from input_pipeline.dataset import InMemoryDataset, num_examples, standardize, to_pixel_range
+from input_pipeline.streaming import StreamingDataset
 
 DATA_FIELDS = {
     "name", "source", "data_dir", "pixel_range", "pad_to", "augment", "eval_splits", "num_train", "num_eval",
-    "held_out", "standardize", "generator", "translation",
+    "held_out", "standardize", "generator", "translation", "resize_size", "crop_size", "eval_views", "shuffle_buffer",
 }
+STREAMING = "tfds_streaming"
 TRANSLATION = "translation"
 
 
@@ -55,7 +60,7 @@ def _finish(train: dict, others: dict, names, num_classes: int, augment_fn) -> I
     return InMemoryDataset(train=train, eval_splits=eval_splits, num_classes=num_classes, augment=augment_fn)
 
 
-def get_data(data_config: Mapping, workdir: str = "") -> InMemoryDataset:
+def get_data(data_config: Mapping, workdir: str = "", seed: int = 0) -> InMemoryDataset | StreamingDataset:
     """Loads `data_config.name`, preprocesses it once on the host, and attaches its in-step augmentation.
 
     Fields: name (see the module docstring), source ("files" | "tfds"), data_dir ("" = $JAX_CLASSICS_DATA_DIR),
@@ -65,10 +70,14 @@ def get_data(data_config: Mapping, workdir: str = "") -> InMemoryDataset:
     "held_out" and a dataset's own, e.g. CIFAR-10's "test_exact"), num_train / num_eval (0 = all; the first N
     examples, for smoke runs), generator (options of a synthetic or composed dataset; see their modules),
     translation (options of the "translation" dataset, see `translation`; its tokenizers live in `workdir`).
+    With source "tfds_streaming": resize_size, crop_size, eval_views, shuffle_buffer (see `streaming.load`), and
+    `seed` fixes the data order.
     """
     unknown = sorted(set(data_config) - DATA_FIELDS)
     if unknown:
         raise ValueError(f"Unknown data field(s) {unknown}; known: {sorted(DATA_FIELDS)}.")
+    if data_config.get("source") == STREAMING:
+        return streaming.load(data_config, seed)
     name = data_config["name"]
     _check_name(name)
     names = data_config.get("eval_splits", ("test",))
@@ -109,4 +118,4 @@ def get_data(data_config: Mapping, workdir: str = "") -> InMemoryDataset:
                    augment.build(data_config.get("augment", {}), background, train["image"]))
 
 
-__all__ = ["InMemoryDataset", "get_data", "num_examples"]
+__all__ = ["InMemoryDataset", "StreamingDataset", "get_data", "num_examples"]

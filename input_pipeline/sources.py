@@ -63,7 +63,8 @@ def load_raw(name: str, source: str, directory: str) -> dict[str, tuple[np.ndarr
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}; available datasets: {sorted(DATASETS)}.")
     if source not in SOURCES:
-        raise ValueError(f"Unknown data source {source!r}; choose one of {list(SOURCES)}.")
+        raise ValueError(f"Unknown data source {source!r}; choose one of {list(SOURCES)}, or 'tfds_streaming' for "
+                         "a large tfds dataset read as training goes (e.g. imagenet2012).")
     info = DATASETS[name]
     if source == "tfds":
         if not info.tfds_name:

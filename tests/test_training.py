@@ -49,7 +49,17 @@ def _smoke_run(config, tmp_path, request):
     needs = {"cifar10": "cifar_dir", "mnist": "data_dir", "fashion_mnist": "data_dir"}.get(config.data.name)
     if needs:
         config.data.data_dir = request.getfixturevalue(needs)
-    final = train.train_and_evaluate(config, str(tmp_path))
+    if config.data.source == "tfds_streaming":  # random images in the dataset's format, nothing downloaded
+        tfds = pytest.importorskip("tensorflow_datasets")
+        # mock_data swaps the file system while it opens a dataset; an asynchronous checkpoint written meanwhile
+        # would land in its scratch directory, so here each save finishes before training goes on.
+        save = checkpointing.Checkpointer.save
+        request.getfixturevalue("monkeypatch").setattr(
+            checkpointing.Checkpointer, "save", lambda self, step, state: (save(self, step, state), self.wait()))
+        with tfds.testing.mock_data(num_examples=18):
+            final = train.train_and_evaluate(config, str(tmp_path))
+    else:
+        final = train.train_and_evaluate(config, str(tmp_path))
     first_split = config.data.eval_splits[0]
     assert np.isfinite(final["training/loss"]) and np.isfinite(final[f"{first_split}/loss"])
     if f"{first_split}/error" in final:

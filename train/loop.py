@@ -22,6 +22,7 @@ from train import (
     schedules,
     sharding,
     steps,
+    streamed,
     tasks,
     train_state,
 )
@@ -72,7 +73,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     logging.info("Mesh of %d device(s) over %d process(es); this is process %d with %d of them.", mesh.size,
                  jax.process_count(), jax.process_index(), len(mesh.local_devices))
     accumulation_steps = _checked_accumulation_steps(config, mesh)
-    data = input_pipeline.get_data(config.data, workdir)
+    data = input_pipeline.get_data(config.data, workdir, config.seed)
+    streaming = isinstance(data, input_pipeline.StreamingDataset)
     steps_per_epoch = data.num_train // config.batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"batch_size={config.batch_size} exceeds the {data.num_train} training examples.")
@@ -97,21 +99,36 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     metric_writers.write_json(workdir, "config.json", config.to_dict())
     writer = metric_writers.MetricWriter(workdir)
 
-    train_split = sharding.put_rows(data.train, mesh)
-    eval_data, eval_mask, eval_ranges = steps.stack_eval_splits(data.eval_splits, config.eval_batch_size)
-    eval_data, eval_mask = sharding.put_batches((eval_data, eval_mask), config.eval_batch_size, mesh)
     compiler_options = dict(config.get("compiler_options", {}))
-    train_chunk = steps.make_train_chunk(
-        model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch, data.num_train,
-        compiler_options, accumulation_steps, config.get("compute_dtype", "float32"),
-    )
-    evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size, compiler_options)
+    compute_dtype = config.get("compute_dtype", "float32")
+    if streaming:  # batches read from disk as training goes, one step per batch
+        train_chunk = streamed.make_train_chunk(model, task, optimizer, data, mesh, config.batch_size,
+                                                compiler_options, accumulation_steps, compute_dtype)
+        evaluate_split = streamed.make_split_evaluator(model, task, data, mesh, config.eval_batch_size,
+                                                       compiler_options)
+        eval_names = data.eval_split_names
+    else:  # the whole dataset on the devices, chunks of steps as one compiled loop
+        train_split = sharding.put_rows(data.train, mesh)
+        eval_data, eval_mask, eval_ranges = steps.stack_eval_splits(data.eval_splits, config.eval_batch_size)
+        eval_data, eval_mask = sharding.put_batches((eval_data, eval_mask), config.eval_batch_size, mesh)
+        compiled_chunk = steps.make_train_chunk(
+            model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch, data.num_train,
+            compiler_options, accumulation_steps, compute_dtype,
+        )
+        evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size, compiler_options)
+
+        def train_chunk(state, num_steps):
+            return compiled_chunk(state, train_split, num_steps)
+
+        def evaluate_split(state, name):
+            return evaluate(state, eval_data, eval_mask, *eval_ranges[name])
+
+        eval_names = tuple(eval_ranges)
 
     def run_evaluation(step: int) -> dict[str, float]:
         results = {}
-        for name, (first_batch, num_batches) in eval_ranges.items():
-            sums = evaluate(state, eval_data, eval_mask, first_batch, num_batches)
-            metrics = task.summarize(jax.device_get(sums))
+        for name in eval_names:
+            metrics = task.summarize(jax.device_get(evaluate_split(state, name)))
             report.eval_line(step, name, metrics)
             results.update({f"{name}/{k}": v for k, v in metrics.items()})
         writer.write(step, results)
@@ -126,7 +143,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             boundary = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
             stop = min(boundary, step + chunk_limit)
             started = time.perf_counter()
-            state, sums = train_chunk(state, train_split, stop - step)
+            state, sums = train_chunk(state, stop - step)
             sums = jax.device_get(sums)
             chunk_limit = max(1, int((stop - step) * MAX_CHUNK_SECONDS / (time.perf_counter() - started)))
             _check_finite(task.summarize(sums)["loss"], step, stop, schedule, checkpointer)

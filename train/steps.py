@@ -88,19 +88,16 @@ def gradients(loss_fn, params, model_state, batch, rng, accumulation_steps: int 
 COMPUTE_DTYPES = ("float32", "bfloat16")
 
 
-def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, batch_size: int,
-                     steps_per_epoch: int, num_train: int, compiler_options=None, accumulation_steps: int = 1,
-                     compute_dtype: str = "float32"):
-    """Returns `chunk(state, train_split, num_steps) -> (state, metric sums)`, jitted with the state donated.
-    `train_split` holds the `num_train` training examples as `sharding.put_rows` placed them; each step's batch
-    of `batch_size` is computed as `accumulation_steps` microbatches (see `gradients`).
+def make_train_step(model, task, optimizer: Optimizer, augment, accumulation_steps: int = 1,
+                    compute_dtype: str = "float32"):
+    """Returns `step(state, batch) -> (state, metric sums)`, not jitted: augment `batch` and take one optimizer
+    step on it, its random numbers derived from the state's rng and step number (so the same step draws the same
+    numbers however training is split into chunks, or resumed). The batch is computed as `accumulation_steps`
+    microbatches (see `gradients`).
 
     compute_dtype "bfloat16" is mixed precision: the forward and backward passes run on bfloat16 copies of the
     parameters and inputs, while the parameters, optimizer state, gradients and the loss (the model's outputs are
     cast back, see `tasks.training_apply`) stay float32.
-
-    A chunk must not cross an epoch boundary (the loop guarantees it): the permutation is computed once per chunk.
-    `num_steps` is a traced value, so chunks of any length share one compilation.
     """
     if compute_dtype not in COMPUTE_DTYPES:
         raise ValueError(f"Unknown compute_dtype {compute_dtype!r}; choose one of {list(COMPUTE_DTYPES)}.")
@@ -110,13 +107,36 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
             params, batch = cast_floats((params, batch), jnp.dtype(compute_dtype))
         return task.train_loss(model, params, model_state, batch, rng)
 
-    def train_step(state, batch, rng):
-        grads, sums, model_state = gradients(loss_fn, state.params, state.model_state, batch, rng,
-                                             accumulation_steps)
+    def step(state, batch):
+        augment_rng, dropout_rng = jax.random.split(jax.random.fold_in(jax.random.fold_in(state.rng, _STEP),
+                                                                       state.step))
+        grads, sums, model_state = gradients(loss_fn, state.params, state.model_state, augment(batch, augment_rng),
+                                             dropout_rng, accumulation_steps)
         updates, opt_state = optimizer.tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         return state.replace(step=state.step + 1, params=params, opt_state=opt_state,
                              model_state=model_state), sums
+
+    return step
+
+
+def zero_sums(step, state, batch_shape):
+    """Zeros shaped like the metric sums `step(state, batch)` returns for a batch of `batch_shape`."""
+    sums_shape = jax.eval_shape(step, state, batch_shape)[1]
+    return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape)
+
+
+def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, batch_size: int,
+                     steps_per_epoch: int, num_train: int, compiler_options=None, accumulation_steps: int = 1,
+                     compute_dtype: str = "float32"):
+    """Returns `chunk(state, train_split, num_steps) -> (state, metric sums)`, jitted with the state donated.
+    `train_split` holds the `num_train` training examples as `sharding.put_rows` placed them; each step gathers
+    its batch of `batch_size` from the epoch's permutation and runs `make_train_step`'s step on it.
+
+    A chunk must not cross an epoch boundary (the loop guarantees it): the permutation is computed once per chunk.
+    `num_steps` is a traced value, so chunks of any length share one compilation.
+    """
+    train_step = make_train_step(model, task, optimizer, augment, accumulation_steps, compute_dtype)
 
     def refresh_curvature(state, train_split, perm, epoch):
         # LeCun et al. 1998, Appendix C: re-estimate the diagonal Hessian on 500 patterns before each pass.
@@ -146,19 +166,13 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
             state, sums = carry
             position = state.step % steps_per_epoch
             indices = jax.lax.dynamic_slice_in_dim(perm, position * batch_size, batch_size)
-            batch = sharding.gather_rows(train_split, indices, mesh)
-            augment_rng, dropout_rng = jax.random.split(
-                jax.random.fold_in(jax.random.fold_in(state.rng, _STEP), state.step)
-            )
-            state, step_sums = train_step(state, augment(batch, augment_rng), dropout_rng)
+            state, step_sums = train_step(state, sharding.gather_rows(train_split, indices, mesh))
             return state, _add(sums, step_sums)
 
         batch_shape = jax.tree.map(
             lambda a: jax.ShapeDtypeStruct((batch_size, *a.shape[1:]), a.dtype), train_split
         )
-        sums_shape = jax.eval_shape(train_step, state, batch_shape, state.rng)[1]
-        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape)
-        return jax.lax.fori_loop(0, num_steps, body, (state, zeros))
+        return jax.lax.fori_loop(0, num_steps, body, (state, zero_sums(train_step, state, batch_shape)))
 
     return jit_with_options(chunk, compiler_options, donate_argnums=0)
 

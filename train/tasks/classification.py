@@ -21,6 +21,9 @@ class Classification:
       rbf_map: outputs are RBF penalties y_i (LeCun et al. 1998, eq. 9):
         E = y_D + log(exp(-j) + sum_i exp(-y_i)), i.e. the cross-entropy of a softmax over -y plus a "rubbish"
         class of constant penalty j; the predicted class has the smallest penalty.
+    top_k > 0 also counts the top-k error (ImageNet's top-5: the label among the k highest scores).
+    Evaluation batches may hold "views" (batch, views, H, W, C) instead of "image", e.g. AlexNet's ten crops
+    (section 4.1): softmax outputs are averaged over the views (other losses' outputs are averaged).
     mixup_alpha > 0: mixup (Zhang et al. 2018): each training batch is mixed with itself reversed,
       x = lam x_i + (1 - lam) x_j and the same for the (smoothed) one-hot labels, lam ~ Beta(alpha, alpha). The
       training accuracy then counts the label with the larger weight.
@@ -31,6 +34,7 @@ class Classification:
     label_smoothing: float = 0.0
     rbf_j: float = 10.0
     mixup_alpha: float = 0.0
+    top_k: int = 0
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -57,7 +61,11 @@ class Classification:
 
     def _sums(self, loss, scores, labels, mask) -> dict[str, jax.Array]:
         correct = (jnp.argmax(scores, axis=-1) == labels).astype(jnp.float32)
-        return {"loss": jnp.sum(loss * mask), "correct": jnp.sum(correct * mask), "count": jnp.sum(mask)}
+        sums = {"loss": jnp.sum(loss * mask), "correct": jnp.sum(correct * mask), "count": jnp.sum(mask)}
+        if self.top_k:
+            in_top_k = jnp.any(jax.lax.top_k(scores, self.top_k)[1] == labels[:, None], axis=-1)
+            sums[f"correct_top{self.top_k}"] = jnp.sum(in_top_k.astype(jnp.float32) * mask)
+        return sums
 
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
         """(mean loss, (metric sums, new model state)) for one training batch."""
@@ -81,7 +89,16 @@ class Classification:
 
     def eval_sums(self, model: nn.Module, variables, batch, mask) -> dict[str, jax.Array]:
         """Metric sums over the examples of `batch` whose mask is 1 (padding examples have mask 0)."""
-        outputs = model.apply(variables, batch["image"], train=False)
+        if "views" in batch:
+            views = batch["views"]
+            outputs = model.apply(variables, views.reshape(-1, *views.shape[2:]), train=False)
+            outputs = outputs.reshape(*views.shape[:2], -1)
+            if self.loss == "softmax_cross_entropy":  # log of the mean softmax: a softmax of it gives that mean
+                outputs = jnp.log(jnp.mean(jax.nn.softmax(outputs), axis=1))
+            else:
+                outputs = jnp.mean(outputs, axis=1)
+        else:
+            outputs = model.apply(variables, batch["image"], train=False)
         loss, scores = self._loss_and_scores(outputs, batch["label"])
         return self._sums(loss, scores, batch["label"], mask)
 
@@ -89,7 +106,11 @@ class Classification:
     def summarize(sums: dict) -> dict[str, float]:
         count = max(float(sums["count"]), 1.0)
         accuracy = float(sums["correct"]) / count
-        return {
+        metrics = {
             "loss": float(sums["loss"]) / count, "accuracy": accuracy, "error": 1.0 - accuracy,
             "examples": float(sums["count"]),
         }
+        for key in sums:
+            if key.startswith("correct_top"):
+                metrics[f"{key.removeprefix('correct_')}_error"] = 1.0 - float(sums[key]) / count
+        return metrics
