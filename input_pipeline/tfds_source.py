@@ -17,7 +17,9 @@ def load_split(name: str, split: str, data_dir: str | None) -> tuple[np.ndarray,
         ) from e
     # JAX owns the accelerators; TensorFlow only reads files.
     tf.config.set_visible_devices([], "GPU")
-    arrays = tfds.as_numpy(tfds.load(name, split=split, batch_size=-1, data_dir=data_dir or None))
+    # Batches of 10,000 concatenated (batch_size=-1, one batch of all, aborts TensorFlow 2.21 on tfds mock data).
+    batches = list(tfds.as_numpy(tfds.load(name, split=split, data_dir=data_dir or None).batch(10_000)))
+    arrays = {key: np.concatenate([b[key] for b in batches]) for key in ("image", "label")}
     images = arrays["image"].astype(np.float32) / 255.0
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]

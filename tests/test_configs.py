@@ -65,3 +65,16 @@ def test_launch_smoke_with_override_writes_results(tmp_path):
     for name in ("metrics.jsonl", "config.json", "summary.json"):
         assert os.path.exists(tmp_path / name)
     assert glob.glob(str(tmp_path / "tensorboard" / "events.out.tfevents.*"))
+
+
+def test_small_data_path_runs_with_tensorflow_unavailable(tmp_path):
+    # The test environment has TensorFlow (for the tfds tests); here any import of it fails, as where it is absent.
+    code = (
+        "import runpy, sys\n"
+        "sys.modules['tensorflow'] = sys.modules['tensorflow_datasets'] = None\n"
+        f"sys.argv = ['launch.py', '--config=configs/lecun1989_modern.py:smoke', '--workdir={tmp_path}']\n"
+        "runpy.run_path('launch.py', run_name='__main__')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert os.path.exists(tmp_path / "summary.json")
