@@ -15,8 +15,8 @@ Evaluation views (`eval_views`): "center", the central `crop_size` patch of the 
 horizontal reflections", delivered as `batch["views"]` (batch, 10, crop, crop, 3), over which the classification
 task averages the softmax outputs.
 
-Data order is a function of (`shuffle_seed`, epoch) alone, and each example's crop and flip of (`shuffle_seed`,
-epoch, its position in the epoch), so a run resumed at step s reads exactly what an uninterrupted run reads from
+Data order is a function of (the run's seed, epoch, process) alone, and each example's crop and flip of those and
+its position in the epoch, so a run resumed at step s reads exactly what an uninterrupted run reads from
 step s on: the epoch's stream is rebuilt and its first (s mod steps per epoch) batches skipped unread.
 """
 

@@ -3,6 +3,7 @@ average is of softmax outputs, and members that do not match are refused with a 
 
 import json
 
+import jax
 import numpy as np
 import pytest
 from test_training import _config
@@ -57,3 +58,25 @@ def test_members_on_other_examples_or_without_softmax_are_refused(members, tmp_p
     (paper / "summary.json").unlink()  # as if still training
     with pytest.raises(ValueError, match="Unfinished"):
         committee.evaluate([members[0], str(paper)], "test")
+
+
+def test_shifted_moves_the_image_and_fills_with_background():
+    image = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)
+    down_right = committee.shifted(image, 1, 1, fill=-1.0)[0, ..., 0]
+    np.testing.assert_array_equal(down_right, [[-1, -1, -1], [-1, 0, 1], [-1, 3, 4]])
+    up = committee.shifted(image, -1, 0, fill=-1.0)[0, ..., 0]
+    np.testing.assert_array_equal(up, [[3, 4, 5], [6, 7, 8], [-1, -1, -1]])
+    np.testing.assert_array_equal(committee.shifted(image, 0, 0, fill=-1.0), image)
+
+
+def test_test_time_translations_average_the_nine_shifted_copies(members):
+    from train import trained
+
+    config, model, variables = trained.load(members[0])
+    averaged, examples = committee.class_probabilities(members[0], "test", shift=1)
+    background = config.data.pixel_range[0]  # USPS in [-1, 1], not standardised
+    expected = np.mean([jax.nn.softmax(model.apply(variables, committee.shifted(examples["image"], dy, dx, background)))
+                        for dy in (-1, 0, 1) for dx in (-1, 0, 1)], axis=0)
+    np.testing.assert_allclose(averaged, expected, atol=1e-5)
+    result = committee.evaluate(members, "test", shift=1)
+    assert result["members"][members[0]] == pytest.approx(np.mean(averaged.argmax(-1) != examples["label"]))

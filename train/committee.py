@@ -7,6 +7,9 @@ seeds (`train.sweep --grid=config.seed=0,1,2,3,4`).
 
 A directory is a run or a sweep, as `train.collect` reads them. Prints each member's error on `split` and the
 committee's; `--errors_png=path` draws the images the committee gets wrong, titled "label->prediction".
+`--shift=N` also averages each member's softmax over its test-time translations: the (2N + 1)^2 copies of every
+image shifted by up to N pixels each way (the background fills the vacated pixels), as the training
+translations of `augment.max_translation=N` showed them.
 """
 
 import os
@@ -19,9 +22,17 @@ import input_pipeline
 from train import collect, trained
 
 
-def class_probabilities(workdir: str, split: str, batch_size: int = 1000) -> tuple[np.ndarray, dict]:
+def shifted(images: np.ndarray, dy: int, dx: int, fill: float) -> np.ndarray:
+    """(N, H, W, C) images moved down by `dy` and right by `dx` pixels (negative: up, left), `fill` coming in."""
+    height, width = images.shape[1:3]
+    pad = max(abs(dy), abs(dx))
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=fill)
+    return padded[:, pad - dy:pad - dy + height, pad - dx:pad - dx + width]
+
+
+def class_probabilities(workdir: str, split: str, batch_size: int = 1000, shift: int = 0) -> tuple[np.ndarray, dict]:
     """(softmax probabilities (N, classes), the split's arrays ("image", "label")) of the run in `workdir` on its
-    data's `split`."""
+    data's `split`, averaged over the translations by up to `shift` pixels when `shift` > 0."""
     config, model, variables = trained.load(workdir)
     if config.task.get("loss") != "softmax_cross_entropy":
         raise ValueError(f"{workdir} was trained with loss {config.task.get('loss')!r}; a committee averages "
@@ -32,16 +43,22 @@ def class_probabilities(workdir: str, split: str, batch_size: int = 1000) -> tup
     examples = data.eval_splits[split]
     images = examples["image"]
     apply = jax.jit(lambda batch: jax.nn.softmax(model.apply(variables, batch, train=False)))
-    probabilities = np.concatenate([np.asarray(apply(images[i:i + batch_size]))
-                                    for i in range(0, len(images), batch_size)])
-    return probabilities, examples
+    # Standardised images have mean 0 where the data is; otherwise the background is the pixel range's first end.
+    fill = 0.0 if config.data.get("standardize") else float(config.data.get("pixel_range", (0.0, 1.0))[0])
+    offsets = [(dy, dx) for dy in range(-shift, shift + 1) for dx in range(-shift, shift + 1)]
+    total = 0.0
+    for dy, dx in offsets:
+        views = shifted(images, dy, dx, fill)
+        total = total + np.concatenate([np.asarray(apply(views[i:i + batch_size]))
+                                        for i in range(0, len(views), batch_size)])
+    return total / len(offsets), examples
 
 
-def evaluate(workdirs: list[str], split: str) -> dict:
+def evaluate(workdirs: list[str], split: str, shift: int = 0) -> dict:
     """{"members": {workdir: error}, "committee": error, "count": N, "predictions": the committee's classes,
     "examples": the split's arrays} on `split`. Members must be finished runs
     (a summary.json) evaluated on the same examples (same dataset, held-out size and split; checked through
-    their labels)."""
+    their labels). `shift` > 0: each member's outputs averaged over its test-time translations."""
     if not workdirs:
         raise ValueError("A committee needs at least one member run.")
     unfinished = [w for w in workdirs if not os.path.exists(os.path.join(w, "summary.json"))]
@@ -49,7 +66,7 @@ def evaluate(workdirs: list[str], split: str) -> dict:
         raise ValueError(f"Unfinished run(s) {unfinished} (no summary.json): a committee takes finished runs only.")
     total, labels, members = None, None, {}
     for workdir in workdirs:
-        probabilities, member_examples = class_probabilities(workdir, split)
+        probabilities, member_examples = class_probabilities(workdir, split, shift=shift)
         if labels is None:
             examples, labels, total = member_examples, member_examples["label"], np.zeros_like(probabilities)
         elif not np.array_equal(labels, member_examples["label"]):
@@ -91,7 +108,7 @@ def main(argv):
         raise app.UsageError("Give one or more run or sweep directories.")
     try:
         workdirs = [workdir for _, _, workdir in collect.find_runs(argv[1:])]
-        result = evaluate(workdirs, flags.FLAGS.split)
+        result = evaluate(workdirs, flags.FLAGS.split, flags.FLAGS.shift)
     except (ValueError, FileNotFoundError, KeyError) as e:
         raise app.UsageError(str(e)) from e
     for workdir, error in result["members"].items():
@@ -106,4 +123,6 @@ def main(argv):
 if __name__ == "__main__":  # flags are defined only when run, so the tools import together
     flags.DEFINE_string("split", "test", "The split to evaluate (test, train, held_out, or a dataset's own).")
     flags.DEFINE_string("errors_png", "", "Optionally, where to draw the committee's misclassified images.")
+    flags.DEFINE_integer("shift", 0, "Average each member over its test-time translations by up to this many "
+                         "pixels ((2 shift + 1)^2 views).")
     app.run(main)
