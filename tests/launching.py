@@ -15,8 +15,10 @@ def env(devices: int = 1) -> dict:
     return child
 
 
-def launch(config: str, workdir, *flags: str, devices: int = 1) -> subprocess.Popen:
-    command = [sys.executable, "launch.py", f"--config={config}", f"--workdir={workdir}", *flags]
+def launch(config: str, workdir, *flags: str, devices: int = 1, mock_tfds_examples: int = 0) -> subprocess.Popen:
+    """`launch.py` in a child process; with `mock_tfds_examples`, under tfds mock data (tests/mock_tfds_launch.py)."""
+    script = ["tests/mock_tfds_launch.py", str(mock_tfds_examples)] if mock_tfds_examples else ["launch.py"]
+    command = [sys.executable, *script, f"--config={config}", f"--workdir={workdir}", *flags]
     return subprocess.Popen(command, cwd=REPO, env=env(devices), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
