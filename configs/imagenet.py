@@ -3,8 +3,10 @@
 Paper: AlexNet, Table 2 (ILSVRC-2012 validation, one CNN): top-1 error 40.7%, top-5 18.2% (Table 1,
 ILSVRC-2010 test: 37.5% and 17.0%). Not yet reproduced here (it needs a GPU host and the dataset; README).
 
-Data (section 4.1): shorter side rescaled to 256 and the central 256x256 kept; random 227x227 patches (224 in the
-paper's text; see `models/alexnet.py`) and their mirror images; PCA colour lighting with std 0.1; evaluation on
+Data (sections 2 and 4.1): the training set's mean subtracted from every pixel (for AlexNet; the other models
+are standardised per channel), shorter side rescaled to 256 and the central 256x256 kept; random 227x227
+patches (224 in the paper's text; see `models/alexnet.py`) and their mirror images; PCA colour lighting with std
+0.1; evaluation on
 the validation set's ten patches (four corners and centre, and their reflections), softmax averaged
 (`eval_views=center` for one centre crop). Streamed with tf.data, one shard per process
 (`input_pipeline/streaming.py`); tfds builds `imagenet2012` from the two ILSVRC-2012 tar files placed in its
@@ -36,6 +38,7 @@ def get_config(arg: str | None = None):
     config.data.resize_size = 256
     config.data.crop_size = args.crop_size
     config.data.eval_views = args.eval_views
+    config.data.standardize = "subtract_mean" if args.model == "alexnet" else "per_channel"
     config.data.shuffle_buffer = 10_000
     config.data.augment = {"pca_lighting": 0.1}
     config.data.eval_splits = ("validation",)
@@ -55,6 +58,7 @@ def get_config(arg: str | None = None):
     if args.smoke:
         base.shrink_for_smoke(config, num_train=16)
         config.model = base.model_config("resnet18")
+        config.data.standardize = "per_channel"
         config.data.resize_size, config.data.crop_size = 72, 64
         config.data.shuffle_buffer = 16
         config.batch_size, config.eval_batch_size = 4, 4

@@ -7,8 +7,11 @@ each global batch; the trainer assembles the global batch from the processes' sh
 Training examples (Krizhevsky et al. 2012, section 4.1): the image is rescaled so that its shorter side is
 `resize_size` (256), its central `resize_size` square is kept, and a random `crop_size` patch of it (224; 227 for
 our AlexNet, see `models/alexnet.py`) is taken, mirrored with probability 1/2. AlexNet's PCA colour lighting runs
-afterwards on the device (`augment.pca_lighting`, components estimated from streamed training images). Pixels
-are standardised per channel with ImageNet's mean and standard deviation.
+afterwards on the device (`augment.pca_lighting`, components estimated from streamed training images).
+`standardize`: "per_channel" (default) subtracts ImageNet's per-channel mean and divides by its standard
+deviation; "subtract_mean" only subtracts the mean, leaving pixels on the 0-255 scale, as AlexNet's section 2
+("subtracting the mean activity over the training set from each pixel"; the per-channel mean stands in for the
+paper's per-pixel mean image).
 
 Evaluation views (`eval_views`): "center", the central `crop_size` patch of the `resize_size` square; or
 "ten_crop", the paper's "ten 224x224 patches (the four corner patches and the center patch) as well as their
@@ -33,6 +36,7 @@ from input_pipeline import augment
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 EVAL_VIEWS = ("center", "ten_crop")
+STANDARDIZE = ("per_channel", "subtract_mean")
 # How many training images estimate the RGB covariance of AlexNet's colour lighting.
 LIGHTING_SAMPLE = 2_000
 
@@ -86,13 +90,17 @@ def _local_batch_size(global_batch_size: int) -> int:
 def load(data_config, seed: int = 0) -> StreamingDataset:
     """A `StreamingDataset` of the tfds image classification dataset `data_config.name` (e.g. "imagenet2012",
     which tfds builds from a manual download: see README). Fields: data_dir (tfds data directory, "" = tfds's
-    default), resize_size, crop_size, eval_views, eval_splits (tfds split names, e.g. ("validation",)),
+    default), resize_size, crop_size, eval_views, standardize, eval_splits (tfds split names, e.g. ("validation",)),
     num_train (0 = the split's size from the dataset's info), shuffle_buffer, augment.pca_lighting."""
     tf, tfds = _import_tf()
     resize, crop = int(data_config.get("resize_size", 256)), int(data_config.get("crop_size", 224))
     views = data_config.get("eval_views", "center")
     if views not in EVAL_VIEWS:
         raise ValueError(f"Unknown eval_views {views!r}; choose one of {list(EVAL_VIEWS)}.")
+    standardize = data_config.get("standardize") or "per_channel"
+    if standardize not in STANDARDIZE:
+        raise ValueError(f"Unknown standardize {standardize!r} for a streamed dataset; choose one of "
+                         f"{list(STANDARDIZE)}.")
     if not 0 < crop <= resize:
         raise ValueError(f"crop_size={crop} must be positive and at most resize_size={resize}.")
     builder = tfds.builder(data_config["name"], data_dir=data_config.get("data_dir") or None)
@@ -100,7 +108,7 @@ def load(data_config, seed: int = 0) -> StreamingDataset:
     num_classes = builder.info.features["label"].num_classes
     buffer = int(data_config.get("shuffle_buffer", 10_000))
     mean = tf.constant(IMAGENET_MEAN) * 255.0
-    std = tf.constant(IMAGENET_STD) * 255.0
+    std = tf.constant(IMAGENET_STD) * 255.0 if standardize == "per_channel" else tf.ones(3)
 
     def square(image):
         """The central resize x resize square after rescaling the shorter side to `resize`."""

@@ -104,3 +104,12 @@ def test_each_process_reads_its_own_share_of_each_split(mock_imagenet, monkeypat
         ("train", 1, 2), ("validation", 1, 2)}
     with pytest.raises(ValueError, match="global batch of 5 must divide over 2 processes"):
         next(data.train_batches(0, 5))
+
+
+def test_alexnet_keeps_the_0_to_255_scale_with_the_mean_subtracted(mock_imagenet):
+    scaled = next(mock_imagenet(eval_views="center", standardize="per_channel").eval_batches("validation", 4))[0]
+    centred = next(mock_imagenet(eval_views="center", standardize="subtract_mean").eval_batches("validation", 4))[0]
+    std = np.array(input_pipeline.streaming.IMAGENET_STD, np.float32) * 255.0
+    np.testing.assert_allclose(centred["image"], scaled["image"] * std, rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError, match=r"choose one of \['per_channel', 'subtract_mean'\]"):
+        mock_imagenet(standardize="per_pixel_mean")
