@@ -4,10 +4,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from test_training import _final_params
 
 import input_pipeline
+import train
 from configs import imagenet
-from train import tasks
+from train import checkpointing, loop, preemption, tasks
 
 MOCK_EXAMPLES = 18
 
@@ -113,3 +115,17 @@ def test_alexnet_keeps_the_0_to_255_scale_with_the_mean_subtracted(mock_imagenet
     np.testing.assert_allclose(centred["image"], scaled["image"] * std, rtol=1e-4, atol=1e-3)
     with pytest.raises(ValueError, match=r"choose one of \['per_channel', 'subtract_mean'\]"):
         mock_imagenet(standardize="per_pixel_mean")
+
+
+def test_streamed_run_stopped_mid_epoch_resumes_to_the_uninterrupted_result(mock_imagenet, tmp_path, monkeypatch):
+    save = checkpointing.Checkpointer.save  # see tests/mock_tfds_launch.py: saves finish inside mock_data
+    monkeypatch.setattr(checkpointing.Checkpointer, "save", lambda self, s, state: (save(self, s, state), self.wait()))
+    uninterrupted = train.train_and_evaluate(imagenet.get_config("smoke"), str(tmp_path / "a"))
+    monkeypatch.setattr(loop, "MAX_CHUNK_SECONDS", 0.0)  # every chunk is one step
+    calls = []
+    monkeypatch.setattr(preemption.StopRequests, "requested", lambda self: calls.append(1) or len(calls) == 3)
+    with pytest.raises(preemption.Preempted, match="at step 3 of 8"):  # mid-epoch: 4 steps per epoch
+        train.train_and_evaluate(imagenet.get_config("smoke"), str(tmp_path / "b"))
+    resumed = train.train_and_evaluate(imagenet.get_config("smoke"), str(tmp_path / "b"))
+    assert resumed["validation/loss"] == uninterrupted["validation/loss"]
+    jax.tree.map(np.testing.assert_array_equal, _final_params(tmp_path / "a")[1], _final_params(tmp_path / "b")[1])
