@@ -24,6 +24,7 @@ step s on: the epoch's stream is rebuilt and its first (s mod steps per epoch) b
 """
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterator
 
 import jax
@@ -176,16 +177,22 @@ def load(data_config, seed: int = 0) -> StreamingDataset:
     def eval_batches(name: str, global_batch_size: int) -> Iterator[tuple[dict, np.ndarray]]:
         local = _local_batch_size(global_batch_size)
         ds = builder.as_dataset(split=process_split(name), shuffle_files=False)
+        # Every process must take part in every compiled evaluation: all run as many batches as the process with
+        # the most examples (even splits differ by at most one example), the short ones padding with mask 0.
+        size = _known_split_size(builder, name)
+        if size:
+            count = math.ceil(math.ceil(size / jax.process_count()) / local)
+        else:  # the dataset does not say (tfds mock data): count this process's examples, then agree
+            count = _max_over_processes(math.ceil(int(ds.reduce(0, lambda n, _: n + 1)) / local))
         ds = ds.map(eval_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(local)
-        batches = list(_padded(tfds.as_numpy(ds.prefetch(tf.data.AUTOTUNE)), local))
-        # Every process must take part in every compiled evaluation: all run as many batches as the longest.
-        count = _max_over_processes(len(batches))
-        template = batches[0][0] if batches else None
-        for i in range(count):
-            if i < len(batches):
-                yield batches[i]
-            else:
+        batches, template = _padded(tfds.as_numpy(ds.prefetch(tf.data.AUTOTUNE)), local), None
+        for _ in range(count):
+            batch = next(batches, None)
+            if batch is None:
                 yield jax.tree.map(np.zeros_like, template), np.zeros(local, np.float32)
+            else:
+                template = batch[0]
+                yield batch
 
     unknown = sorted(set(data_config.get("augment", {})) - {"pca_lighting"})
     if unknown:
@@ -204,8 +211,13 @@ def load(data_config, seed: int = 0) -> StreamingDataset:
                             example={"image": sample["image"][:1], "label": sample["label"][:1]})
 
 
+def _known_split_size(builder, split: str) -> int:
+    """Examples in `split` as the dataset's info records them; 0 when it does not say."""
+    return builder.info.splits[split].num_examples if split in builder.info.splits else 0
+
+
 def _split_size(builder, split: str) -> int:
-    size = builder.info.splits[split].num_examples if split in builder.info.splits else 0
+    size = _known_split_size(builder, split)
     if not size:
         raise ValueError(f"{builder.name} does not say how many {split!r} examples it has (is it prepared?); "
                          "set data.num_train.")

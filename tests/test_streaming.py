@@ -129,3 +129,13 @@ def test_streamed_run_stopped_mid_epoch_resumes_to_the_uninterrupted_result(mock
     resumed = train.train_and_evaluate(imagenet.get_config("smoke"), str(tmp_path / "b"))
     assert resumed["validation/loss"] == uninterrupted["validation/loss"]
     jax.tree.map(np.testing.assert_array_equal, _final_params(tmp_path / "a")[1], _final_params(tmp_path / "b")[1])
+
+
+def test_a_process_with_fewer_examples_pads_to_the_longest_share(mock_imagenet, monkeypatch):
+    # With the split's size known, every process runs ceil(ceil(size / processes) / local batch) batches: here a
+    # recorded size of 30 asks for 8 batches of 4, of which this process's 18 examples fill 4.5.
+    monkeypatch.setattr("input_pipeline.streaming._known_split_size", lambda builder, split: 30)
+    batches = list(mock_imagenet(eval_views="center").eval_batches("validation", 4))
+    masks = np.stack([mask for _, mask in batches])
+    assert len(batches) == 8 and masks.sum() == MOCK_EXAMPLES and not masks[5:].any()
+    assert all(batch["image"].shape == (4, 64, 64, 3) for batch, _ in batches)
