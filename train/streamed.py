@@ -7,7 +7,6 @@ kinds of dataset the same way.
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from input_pipeline.streaming import StreamingDataset
 from train import sharding, steps
@@ -51,10 +50,10 @@ def make_split_evaluator(model, task, data: StreamingDataset, mesh, batch_size: 
     jitted = steps.jit_with_options(batch_sums, compiler_options)
 
     def evaluate(state, name: str):
-        total = None
+        total = None  # summed on the device: the host waits once per split, not once per batch
         for batch, mask in data.eval_batches(name, batch_size):
-            sums = jax.device_get(jitted(state, to_global(batch, mesh), to_global(mask, mesh)))
-            total = sums if total is None else jax.tree.map(np.add, total, sums)
+            sums = jitted(state, to_global(batch, mesh), to_global(mask, mesh))
+            total = sums if total is None else jax.tree.map(jnp.add, total, sums)
         return total
 
     return evaluate
