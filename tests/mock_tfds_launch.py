@@ -6,13 +6,9 @@ import runpy
 import sys
 
 import tensorflow_datasets as tfds
+from tfds_mocking import finish_each_save
 
-from train import checkpointing
-
-# mock_data swaps the file system while it opens a dataset; an asynchronous checkpoint written meanwhile would land
-# in its scratch directory, so each save finishes before training goes on.
-_save = checkpointing.Checkpointer.save
-checkpointing.Checkpointer.save = lambda self, step, state: (_save(self, step, state), self.wait())
+finish_each_save()
 
 if __name__ == "__main__":
     num_examples, sys.argv = int(sys.argv[1]), ["launch.py", *sys.argv[2:]]

@@ -5,11 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from test_training import _final_params
+from tfds_mocking import finish_each_save
 
 import input_pipeline
 import train
 from configs import imagenet
-from train import checkpointing, loop, preemption, tasks
+from train import loop, preemption, tasks
 
 MOCK_EXAMPLES = 18
 
@@ -118,8 +119,7 @@ def test_alexnet_keeps_the_0_to_255_scale_with_the_mean_subtracted(mock_imagenet
 
 
 def test_streamed_run_stopped_mid_epoch_resumes_to_the_uninterrupted_result(mock_imagenet, tmp_path, monkeypatch):
-    save = checkpointing.Checkpointer.save  # see tests/mock_tfds_launch.py: saves finish inside mock_data
-    monkeypatch.setattr(checkpointing.Checkpointer, "save", lambda self, s, state: (save(self, s, state), self.wait()))
+    finish_each_save(monkeypatch.setattr)
     uninterrupted = train.train_and_evaluate(imagenet.get_config("smoke"), str(tmp_path / "a"))
     monkeypatch.setattr(loop, "MAX_CHUNK_SECONDS", 0.0)  # every chunk is one step
     calls = []

@@ -14,6 +14,7 @@ import orbax.checkpoint as ocp
 import pytest
 from test_configs import CONFIG_NAMES
 from test_notebooks import SMOKE_RUN_BY_NOTEBOOK
+from tfds_mocking import finish_each_save
 
 import models
 import train
@@ -51,11 +52,7 @@ def _smoke_run(config, tmp_path, request):
         config.data.data_dir = request.getfixturevalue(needs)
     if config.data.source == "tfds_streaming":  # random images in the dataset's format, nothing downloaded
         tfds = pytest.importorskip("tensorflow_datasets")
-        # mock_data swaps the file system while it opens a dataset; an asynchronous checkpoint written meanwhile
-        # would land in its scratch directory, so here each save finishes before training goes on.
-        save = checkpointing.Checkpointer.save
-        request.getfixturevalue("monkeypatch").setattr(
-            checkpointing.Checkpointer, "save", lambda self, step, state: (save(self, step, state), self.wait()))
+        finish_each_save(request.getfixturevalue("monkeypatch").setattr)
         with tfds.testing.mock_data(num_examples=18):
             final = train.train_and_evaluate(config, str(tmp_path))
     else:
