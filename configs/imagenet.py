@@ -6,9 +6,8 @@ ILSVRC-2010 test: 37.5% and 17.0%). Not yet reproduced here (it needs a GPU host
 Data (sections 2 and 4.1): the training set's mean subtracted from every pixel (for AlexNet; the other models
 are standardised per channel), shorter side rescaled to 256 and the central 256x256 kept; random 227x227
 patches (224 in the paper's text; see `models/alexnet.py`) and their mirror images; PCA colour lighting with std
-0.1; evaluation on
-the validation set's ten patches (four corners and centre, and their reflections), softmax averaged
-(`eval_views=center` for one centre crop). Streamed with tf.data, one shard per process
+0.1; evaluation on the validation set's ten patches (four corners and centre, and their reflections), softmax
+averaged (`eval_views=center` for one centre crop). Streamed with tf.data, one shard per process
 (`input_pipeline/streaming.py`); tfds builds `imagenet2012` from the two ILSVRC-2012 tar files placed in its
 manual directory (`~/tensorflow_datasets/downloads/manual/`; see the tfds catalogue).
 
