@@ -19,6 +19,7 @@ from tfds_mocking import finish_each_save
 import models
 import train
 from train import checkpointing
+from train.metric_writers import read_metrics
 
 
 def _config(name="lecun1989_modern", arg="smoke", **overrides):
@@ -101,6 +102,12 @@ def test_stop_request_mid_epoch_with_one_step_chunks_resumes_to_the_uninterrupte
     resumed = train.train_and_evaluate(_config(**overrides), str(tmp_path / "b"))
     assert resumed["test/loss"] == uninterrupted["test/loss"]
     jax.tree.map(np.testing.assert_array_equal, _final_params(tmp_path / "a")[1], _final_params(tmp_path / "b")[1])
+    # The interrupted epoch's training metrics cover all of its 8 steps, the 5 before the stop too.
+    rows = [{r["step"]: r for r in read_metrics(str(tmp_path / run)) if "training/loss" in r} for run in "ab"]
+    assert sorted(rows[0]) == sorted(rows[1]) == [8, 16]
+    for step in (8, 16):
+        assert rows[1][step]["training/accuracy"] == rows[0][step]["training/accuracy"]
+        np.testing.assert_allclose(rows[1][step]["training/loss"], rows[0][step]["training/loss"], rtol=1e-6)
 
 
 class _Killed(Exception):

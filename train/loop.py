@@ -137,7 +137,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     step = int(state.step)
     report = progress.Progress(total_steps, config.batch_size, step)
     final, evaluated = {}, False
-    chunk_limit, pending = 1, None  # the first chunk (one step) compiles; later ones are sized by their speed
+    chunk_limit = 1  # the first chunk (one step) compiles; later ones are sized by their speed
+    pending = metric_writers.load_unlogged_sums(workdir, step)  # the training sums since the last log line
     with preemption.StopRequests() as stop_requests:
         while step < total_steps:
             boundary = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
@@ -164,6 +165,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             if step < total_steps and stop_requests.requested():
                 if checkpointer.latest_step() != step:
                     checkpointer.save(step, state)
+                if pending is not None:
+                    metric_writers.save_unlogged_sums(workdir, step, pending)
                 checkpointer.close()
                 writer.close()
                 raise preemption.Preempted(

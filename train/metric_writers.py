@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from concurrent import futures
 
 import jax
+import numpy as np
 
 
 def _plain(value):
@@ -70,6 +71,25 @@ def write_json(workdir: str, filename: str, content: Mapping) -> None:
     with open(os.path.join(workdir, filename), "w") as f:
         json.dump(content, f, indent=2, sort_keys=True, default=str)
         f.write("\n")
+
+
+UNLOGGED_SUMS = "unlogged_sums.json"
+
+
+def save_unlogged_sums(workdir: str, step: int, sums: Mapping) -> None:
+    """The training sums of a logging interval cut short by a stop at `step` (saved with its checkpoint), so the
+    resumed run logs that interval's metrics over all of its steps, not only those after the resume."""
+    write_json(workdir, UNLOGGED_SUMS, {"step": int(step), "sums": {k: float(v) for k, v in sums.items()}})
+
+
+def load_unlogged_sums(workdir: str, step: int) -> dict | None:
+    """The sums `save_unlogged_sums` left for a resume at `step`, or None (none saved, or for another step)."""
+    path = os.path.join(workdir, UNLOGGED_SUMS)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        saved = json.load(f)
+    return {k: np.float64(v) for k, v in saved["sums"].items()} if saved["step"] == step else None
 
 
 def read_metrics(workdir: str) -> list[dict]:
