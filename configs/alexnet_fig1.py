@@ -49,13 +49,18 @@ PAPER_INIT_LEARNING_RATES = {"relu": 0.01, "tanh": 0.02}
 
 def get_config(arg: str | None = None):
     args = arguments.parse(arg, activation="relu", learning_rate=0.0, epochs=40, lrn=False,
-                           overlapping_pool=True, init_std=0.0, smoke=False)
+                           overlapping_pool=True, init_std=0.0, cuda_convnet=False, smoke=False)
     config = base.base_config()
     config.model = base.model_config(
         "four_layer_cnn", activation=args.activation, lrn=args.lrn, overlapping_pool=args.overlapping_pool,
-        init_std=args.init_std,
+        init_std=0.01 if args.cuda_convnet else args.init_std, conv1_init_std=1e-4 if args.cuda_convnet else 0.0,
     )
-    base.use_cifar10(config, standardize="per_channel", held_out=0, augment=False)  # no regularisation
+    # No augmentation: no regularisation of any kind. cuda_convnet: the raw 0-255 pixels less the mean training
+    # image (section 2: "the (centered) raw RGB values"), as cuda-convnet feeds them.
+    base.use_cifar10(config, standardize="per_pixel_mean" if args.cuda_convnet else "per_channel", held_out=0,
+                     augment=False)
+    if args.cuda_convnet:
+        config.data.pixel_range = (0.0, 255.0)
     config.batch_size = 128
     config.optimizer.name = "sgd"
     config.optimizer.momentum = 0.9

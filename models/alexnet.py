@@ -93,8 +93,10 @@ class FourLayerCNN(nn.Module):
     The paper does not print it. We use the three-convolution, one-softmax-layer CIFAR-10 net of the authors'
     cuda-convnet (layers-80sec): conv 32@5x5 -> pool 3/2 -> conv 32@5x5 -> pool 3/2 -> conv 64@5x5 -> pool 3/2 ->
     FC 10; 89,578 parameters. Same initialisation for both activations: LeCun normal by default, or with
-    `init_std` > 0 every weight from N(0, init_std^2) (section 5 gives 0.01 for AlexNet); biases zero. No
-    regularisation, as in the figure. The knobs match `AlexNet`'s.
+    `init_std` > 0 every weight from N(0, init_std^2) (section 5 gives 0.01 for AlexNet); biases zero.
+    `conv1_init_std` > 0 draws the first layer's weights from N(0, conv1_init_std^2) instead: cuda-convnet's
+    layers-80sec.cfg gives conv1 `initW=0.0001` and every other layer 0.01, for its raw-scale (0-255, mean
+    subtracted) inputs. No regularisation, as in the figure. The knobs match `AlexNet`'s.
     """
 
     num_classes: int = 10
@@ -104,13 +106,16 @@ class FourLayerCNN(nn.Module):
     dropout_rate: float = 0.0
     batch_norm: bool = False
     init_std: float = 0.0  # 0: LeCun normal (fan-in scaled)
+    conv1_init_std: float = 0.0  # 0: as the other layers
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         act = get_activation(self.activation)
         weights = nn.initializers.normal(self.init_std) if self.init_std else nn.initializers.lecun_normal()
+        first_weights = nn.initializers.normal(self.conv1_init_std) if self.conv1_init_std else weights
         for i, features in enumerate((32, 32, 64)):
-            x = Conv(features, (5, 5), padding=2, kernel_init=weights, name=f"conv{i + 1}")(x)
+            x = Conv(features, (5, 5), padding=2, kernel_init=first_weights if i == 0 else weights,
+                     name=f"conv{i + 1}")(x)
             if self.batch_norm:
                 x = nn.BatchNorm(use_running_average=not train, momentum=0.9, name=f"conv{i + 1}_bn")(x)
             x = act(x)

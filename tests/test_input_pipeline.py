@@ -178,6 +178,19 @@ def test_cifar10_pickle_layout_equals_the_archive(cifar_dir, tmp_path):
         cifar10_files.load(str(out))
 
 
+def test_figure1_cuda_convnet_inputs_are_centred_raw_pixels(cifar_dir):
+    """AlexNet section 2: "the (centered) raw RGB values of the pixels", 0-255 less the mean training image."""
+    from configs import alexnet_fig1
+
+    config = alexnet_fig1.get_config("cuda_convnet,smoke")
+    config.data.data_dir = cifar_dir
+    data = input_pipeline.get_data(config.data)
+    raw = input_pipeline.get_data({**config.data.to_dict(), "standardize": "", "pixel_range": (0.0, 255.0)})
+    np.testing.assert_allclose(data.train["image"].mean(axis=0), 0.0, atol=1e-3)
+    np.testing.assert_allclose(data.train["image"] + raw.train["image"].mean(axis=0), raw.train["image"], atol=1e-3)
+    assert raw.train["image"].max() > 250 and 40 < data.train["image"].std() < 90
+
+
 def test_cifar10_without_files_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"Dataset 'cifar10': nothing found in .*cifar-10-batches-py"):
         input_pipeline.get_data({"name": "cifar10", "data_dir": str(tmp_path)})

@@ -255,9 +255,12 @@ def test_figure1_net_takes_alexnets_gaussian_initialisation_as_an_option():
     def kernel_stds(**fields):
         model = models.build({"name": "four_layer_cnn", **fields})
         params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 32, 32, 3)))["params"]
-        return {name: float(params[name]["kernel"].std()) for name in ("conv2", "conv3", "output")}
+        return {name: float(params[name]["kernel"].std()) for name in ("conv1", "conv2", "conv3", "output")}
 
     assert all(abs(std - 0.01) < 0.001 for std in kernel_stds(init_std=0.01).values())
+    cuda_convnet = kernel_stds(init_std=0.01, conv1_init_std=1e-4)  # layers-80sec: conv1 initW=0.0001
+    assert abs(cuda_convnet.pop("conv1") - 1e-4) < 1e-5
+    assert all(abs(std - 0.01) < 0.001 for std in cuda_convnet.values())
     default = kernel_stds()  # LeCun normal: 1 / sqrt(fan-in)
     np.testing.assert_allclose([default["conv2"], default["output"]], [800 ** -0.5, 1024 ** -0.5], rtol=0.1)
 
