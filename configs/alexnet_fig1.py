@@ -40,8 +40,8 @@ both, which took both to epoch 17.)
 pixels less the mean training image (section 2: "the (centered) raw RGB values"), and cuda-convnet's
 layers-80sec.cfg initialisation (conv1 from N(0, 0.0001^2), every other layer N(0, 0.01^2)). Learning rates
 chosen the same way, over {0.0005, 0.0007, 0.001, 0.0015, 0.002, 0.005} for ReLU and {0.001, 0.002, 0.003, 0.005,
-0.007, 0.01} for tanh: ReLU 0.001 (epoch 6), tanh 0.005 (epoch 20). Measured: 3.3x (seed 1: 3.0x; README), the
-paper's direction, short of its six times.
+0.007, 0.01} for tanh: ReLU 0.001 (epoch 6), tanh 0.005 (epoch 20). Measured: 3.3x (seeds 1 and 2: 3.0x;
+README), the paper's direction, short of its six times.
 
     python launch.py --config=configs/alexnet_fig1.py:activation=tanh,cuda_convnet --workdir=runs/fig1_cc_tanh ...
 
