@@ -90,13 +90,15 @@ class FourLayerCNN(nn.Module):
     """The network of Figure 1 ("a four-layer convolutional neural network with ReLUs reaches a 25% training
     error rate on CIFAR-10 six times faster than an equivalent network with tanh neurons").
 
-    The paper does not print it. We use the three-convolution, one-softmax-layer CIFAR-10 net of the authors'
-    cuda-convnet (layers-80sec): conv 32@5x5 -> pool 3/2 -> conv 32@5x5 -> pool 3/2 -> conv 64@5x5 -> pool 3/2 ->
-    FC 10; 89,578 parameters. Same initialisation for both activations: LeCun normal by default, or with
-    `init_std` > 0 every weight from N(0, init_std^2) (section 5 gives 0.01 for AlexNet); biases zero.
-    `conv1_init_std` > 0 draws the first layer's weights from N(0, conv1_init_std^2) instead: cuda-convnet's
-    layers-80sec.cfg gives conv1 `initW=0.0001` and every other layer 0.01, for its raw-scale (0-255, mean
-    subtracted) inputs. No regularisation, as in the figure. The knobs match `AlexNet`'s.
+    The paper does not print it. We use the four-layer (three convolutions, one softmax layer) CIFAR-10 net of
+    the authors' cuda-convnet, example-layers/layers-18pct.cfg without its two normalisation layers: conv 32@5x5
+    -> pool 3/2 -> conv 32@5x5 -> pool 3/2 -> conv 64@5x5 -> pool 3/2 -> FC 10; 89,578 parameters. That file
+    max-pools after conv1 and average-pools after conv2 and conv3 (`later_pool="avg"`); ours max-pools in all
+    three by default, as AlexNet does. Same initialisation for both activations: LeCun normal by default, or
+    with `init_std` > 0 every weight from N(0, init_std^2) (section 5 gives 0.01 for AlexNet); biases zero.
+    `conv1_init_std` > 0 draws the first layer's weights from N(0, conv1_init_std^2) instead: layers-18pct.cfg
+    gives conv1 `initW=0.0001` and every other layer 0.01, for its raw-scale (0-255, mean subtracted) inputs.
+    No regularisation, as in the figure. The knobs match `AlexNet`'s.
     """
 
     num_classes: int = 10
@@ -107,6 +109,7 @@ class FourLayerCNN(nn.Module):
     batch_norm: bool = False
     init_std: float = 0.0  # 0: LeCun normal (fan-in scaled)
     conv1_init_std: float = 0.0  # 0: as the other layers
+    later_pool: str = "max"  # pooling after conv2 and conv3: "max" or "avg" (cuda-convnet's)
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -119,7 +122,15 @@ class FourLayerCNN(nn.Module):
             if self.batch_norm:
                 x = nn.BatchNorm(use_running_average=not train, momentum=0.9, name=f"conv{i + 1}_bn")(x)
             x = act(x)
-            x = nn.max_pool(x, (3, 3) if self.overlapping_pool else (2, 2), (2, 2), padding="SAME")
+            x = self._pool(x, "max" if i == 0 else self.later_pool)
             x = local_response_norm(x) if self.lrn else x
         x = Dropout(self.dropout_rate, deterministic=not train)(x.reshape(x.shape[0], -1))
         return nn.Dense(self.num_classes, kernel_init=weights, name="output")(x)
+
+    def _pool(self, x: jax.Array, kind: str) -> jax.Array:
+        window = (3, 3) if self.overlapping_pool else (2, 2)
+        if kind == "max":
+            return nn.max_pool(x, window, (2, 2), padding="SAME")
+        if kind == "avg":  # cuda-convnet averages over the window's pixels inside the image
+            return nn.avg_pool(x, window, (2, 2), padding="SAME", count_include_pad=False)
+        raise ValueError(f"four_layer_cnn: unknown later_pool {kind!r}; choose 'max' or 'avg'")

@@ -41,7 +41,7 @@ PARAMETER_COUNTS = {
     # Krizhevsky et al. 2012 ("60 million"): conv 34,944 + 307,456 + 885,120 + 663,936 + 442,624 (conv2, 4, 5
     # split over two GPUs) + FC 37,752,832 + 16,781,312 + 4,097,000.
     "alexnet": ((227, 227, 3), 60_965_224, 1000),
-    # cuda-convnet layers-80sec: 2,432 + 25,632 + 51,264 + 4*4*64*10 + 10.
+    # cuda-convnet layers-18pct (without its normalisation layers): 2,432 + 25,632 + 51,264 + 4*4*64*10 + 10.
     "four_layer_cnn": (CIFAR, 89_578, 10),
     # Simonyan & Zisserman 2015, Table 2 (in millions: 133, 133, 133, 134, 138, 144).
     "vgg": (IMAGENET, 138_357_544, 1000),
@@ -258,11 +258,31 @@ def test_figure1_net_takes_alexnets_gaussian_initialisation_as_an_option():
         return {name: float(params[name]["kernel"].std()) for name in ("conv1", "conv2", "conv3", "output")}
 
     assert all(abs(std - 0.01) < 0.001 for std in kernel_stds(init_std=0.01).values())
-    cuda_convnet = kernel_stds(init_std=0.01, conv1_init_std=1e-4)  # layers-80sec: conv1 initW=0.0001
+    cuda_convnet = kernel_stds(init_std=0.01, conv1_init_std=1e-4)  # layers-18pct: conv1 initW=0.0001
     assert abs(cuda_convnet.pop("conv1") - 1e-4) < 1e-5
     assert all(abs(std - 0.01) < 0.001 for std in cuda_convnet.values())
     default = kernel_stds()  # LeCun normal: 1 / sqrt(fan-in)
     np.testing.assert_allclose([default["conv2"], default["output"]], [800 ** -0.5, 1024 ** -0.5], rtol=0.1)
+
+
+def test_figure1_net_average_pools_as_cuda_convnet_does():
+    """layers-18pct.cfg's pool2 and pool3: 3x3 windows from pixel 0 in steps of 2, each averaged over its pixels
+    inside the image (cuda-convnet's kLocalPool divides by the clipped region's size)."""
+    from models.alexnet import FourLayerCNN
+
+    x = np.random.RandomState(0).randn(2, 6, 6, 3).astype(np.float32)
+    pooled = FourLayerCNN(later_pool="avg")._pool(jnp.asarray(x), "avg")
+    windows = [(0, 3), (2, 5), (4, 6)]  # the last one clipped at the border
+    expected = np.stack([np.stack([x[:, r0:r1, c0:c1].mean(axis=(1, 2)) for c0, c1 in windows], axis=1)
+                         for r0, r1 in windows], axis=1)
+    np.testing.assert_allclose(pooled, expected, atol=1e-6)
+    images = jnp.zeros((1, 32, 32, 3))
+    averaged = models.build({"name": "four_layer_cnn", "later_pool": "avg"})
+    variables = averaged.init(jax.random.PRNGKey(0), images)
+    maxed = models.build({"name": "four_layer_cnn"}).init(jax.random.PRNGKey(0), images)
+    assert jax.tree.map(jnp.shape, variables) == jax.tree.map(jnp.shape, maxed)  # the same 89,578 parameters
+    with pytest.raises(ValueError, match="unknown later_pool 'mean'; choose 'max' or 'avg'"):
+        models.build({"name": "four_layer_cnn", "later_pool": "mean"}).init(jax.random.PRNGKey(0), images)
 
 
 def test_unknown_model_and_field_errors_name_the_choices():
