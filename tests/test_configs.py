@@ -43,6 +43,19 @@ def test_argument_parser():
         arguments.parse("epochs", epochs=80)
 
 
+def test_figure1_conditions_reach_the_model_with_their_learning_rates():
+    from configs import alexnet_fig1
+
+    for arg, pool, rates in (("cuda_convnet", "max", alexnet_fig1.CUDA_CONVNET_LEARNING_RATES),
+                             ("cuda_convnet,later_pool=avg", "avg", alexnet_fig1.CUDA_CONVNET_AVG_POOL_LEARNING_RATES)):
+        for activation in ("relu", "tanh"):
+            config = alexnet_fig1.get_config(f"{arg},activation={activation}")
+            assert (config.model.later_pool, config.model.conv1_init_std) == (pool, 1e-4)
+            assert config.schedule.learning_rate == rates[activation]
+            assert any(row["config"].startswith(f"activation={activation},{arg}") for row in alexnet_fig1.get_sweep())
+    assert alexnet_fig1.get_config("cuda_convnet,later_pool=avg,learning_rate=0.3").schedule.learning_rate == 0.3
+
+
 def _launch(*flags, workdir):
     return subprocess.run(
         [sys.executable, os.path.join(REPO, "launch.py"), f"--workdir={workdir}", *flags],
