@@ -68,7 +68,7 @@ notebook(
     "AlexNet (Krizhevsky et al. 2012), Figure 1: ReLU versus tanh",
     "The paper reports that a four-layer CNN on CIFAR-10 with ReLUs reaches 25% training error six times sooner "
     "than with tanh (the README gives what we measured: no speed-up with standardised inputs once each learning "
-    "rate is chosen by that criterion, 3.0-3.3x under the conditions of the authors' cuda-convnet, 6.3x in its "
+    "rate is chosen by that criterion, 3.0-3.3x under the conditions of the authors' cuda-convnet, 6.3-7.2x in its "
     "own net). The table gives the first epoch below 25% (`python -m train.reach`) and the ratio, under LeCun-normal "
     "initialisation, under AlexNet's N(0, 0.01^2) (`init_std=0.01`), with raw centred pixels and "
     "cuda-convnet's initialisation (`cuda_convnet`), and the same with its net's average pooling after conv2 and "
