@@ -56,6 +56,19 @@ def test_figure1_conditions_reach_the_model_with_their_learning_rates():
     assert alexnet_fig1.get_config("cuda_convnet,later_pool=avg,learning_rate=0.3").schedule.learning_rate == 0.3
 
 
+def test_alexnet_ablations_switch_one_knob_of_the_figure1_net():
+    from configs import alexnet_ablations, alexnet_fig1
+
+    baseline = alexnet_ablations.get_config()
+    assert (baseline.model.lrn, baseline.model.overlapping_pool, baseline.model.conv1_init_std) == (False, True, 1e-4)
+    assert baseline.schedule.learning_rate == alexnet_fig1.CUDA_CONVNET_LEARNING_RATES["relu"]
+    assert (baseline.data.held_out, baseline.data.eval_splits) == (5_000, ("test_exact", "held_out", "test"))
+    assert alexnet_ablations.get_config("lrn").model.lrn
+    assert not alexnet_ablations.get_config("overlapping_pool=false").model.overlapping_pool
+    runs = alexnet_ablations.get_sweep()
+    assert len(runs) == 6 and {run["seed"] for run in runs} == {0, 1}
+
+
 def _launch(*flags, workdir):
     return subprocess.run(
         [sys.executable, os.path.join(REPO, "launch.py"), f"--workdir={workdir}", *flags],

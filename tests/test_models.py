@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import flax.linen as nn
 from flax import traverse_util
 
 import configs.base
@@ -283,6 +284,29 @@ def test_figure1_net_average_pools_as_cuda_convnet_does():
     assert jax.tree.map(jnp.shape, variables) == jax.tree.map(jnp.shape, maxed)  # the same 89,578 parameters
     with pytest.raises(ValueError, match="unknown later_pool 'mean'; choose 'max' or 'avg'"):
         models.build({"name": "four_layer_cnn", "later_pool": "mean"}).init(jax.random.PRNGKey(0), images)
+
+
+def test_figure1_net_normalises_conv1_and_conv2_before_pooling():
+    """lrn: LRN after the first two layers' activations and before their pooling (AlexNet section 3.5), none after
+    conv3; checked against the forward pass written out, on raw-pixel-scale inputs where LRN is not a constant."""
+    from models.layers.local_response_norm import local_response_norm
+
+    images = 60.0 * jax.random.normal(jax.random.PRNGKey(1), (2, 32, 32, 3))
+    model = models.build({"name": "four_layer_cnn", "lrn": True})
+    variables = model.init(jax.random.PRNGKey(0), images)
+    params = variables["params"]
+
+    def layer(x, name, normalise):
+        x = jax.lax.conv_general_dilated(x, params[name]["kernel"], (1, 1), [(2, 2), (2, 2)],
+                                         dimension_numbers=("NHWC", "HWIO", "NHWC")) + params[name]["bias"]
+        x = jax.nn.relu(x)
+        return nn.max_pool(local_response_norm(x) if normalise else x, (3, 3), (2, 2), padding="SAME")
+
+    x = layer(layer(layer(images, "conv1", True), "conv2", True), "conv3", False)
+    expected = x.reshape(2, -1) @ params["output"]["kernel"] + params["output"]["bias"]
+    np.testing.assert_allclose(model.apply(variables, images), expected, rtol=1e-4, atol=1e-4)
+    without = models.build({"name": "four_layer_cnn"}).apply(variables, images)
+    assert not np.allclose(without, expected, rtol=1e-2)  # the normalisation changed the output
 
 
 def test_unknown_model_and_field_errors_name_the_choices():
