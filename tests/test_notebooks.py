@@ -10,8 +10,8 @@ from tests.conftest import REPO
 
 NOTEBOOKS = sorted(f for f in os.listdir(os.path.join(REPO, "notebooks")) if f.endswith(".ipynb"))
 # The configs whose smoke run a notebook makes (so tests/test_training.py does not make it again).
-SMOKE_RUN_BY_NOTEBOOK = ("alexnet_fig1", "cifar_resnet", "lecun1989", "lenet5", "lenet5_modern", "translation",
-                         "vit_cifar")
+SMOKE_RUN_BY_NOTEBOOK = ("alexnet_ablations", "alexnet_fig1", "cifar_resnet", "lecun1989", "lenet5", "lenet5_modern",
+                         "translation", "vit_cifar")
 NEEDS_DATA = {"lenet5.ipynb": "data_dir", "alexnet_fig1.ipynb": "cifar_dir", "resnet_table6.ipynb": "cifar_dir",
               "vit.ipynb": "cifar_dir"}
 
