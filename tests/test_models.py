@@ -1,10 +1,10 @@
 """Parameter counts pinned to the papers, output shapes, and the shared layers against plain references."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import flax.linen as nn
 from flax import traverse_util
 
 import configs.base
@@ -375,6 +375,22 @@ def test_local_response_norm_matches_section_3_3():
     for i in range(7):  # b^i = a^i / (k + alpha sum_{j=max(0,i-n/2)}^{min(N-1,i+n/2)} (a^j)^2)^beta
         window = np.sum(a[..., max(0, i - 2): min(6, i + 2) + 1] ** 2, axis=-1)
         np.testing.assert_allclose(b[..., i], a[..., i] / (2.0 + 1e-2 * window) ** 0.75, rtol=1e-5)
+
+
+@pytest.mark.parametrize("beta", [0.75, 0.6])  # 0.75 takes the square-root path
+def test_local_response_norm_gradient_equals_that_of_the_power_formula(beta):
+    from models.layers.local_response_norm import local_response_norm
+
+    def plain(a):  # the formula with jnp.power and a padded sum of shifted copies
+        padded = jnp.pad(jnp.square(a), [(0, 0)] * 3 + [(2, 2)])
+        return a / jnp.power(2.0 + 1e-2 * sum(padded[..., j:j + a.shape[-1]] for j in range(5)), beta)
+
+    a = jax.random.normal(jax.random.PRNGKey(0), (2, 3, 3, 7)) * 10
+    weights = jax.random.normal(jax.random.PRNGKey(1), a.shape)
+    ours, expected = (jax.grad(lambda a, f=f: jnp.sum(f(a) * weights))(a)
+                      for f in (lambda a: local_response_norm(a, alpha=1e-2, beta=beta), plain))
+    np.testing.assert_allclose(local_response_norm(a, alpha=1e-2, beta=beta), plain(a), rtol=1e-5)
+    np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-6)
 
 
 def test_alexnet_two_gpu_split_and_knobs():
