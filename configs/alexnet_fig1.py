@@ -47,8 +47,8 @@ README), the paper's direction, short of its six times.
 
 `cuda_convnet,later_pool=avg` adds the authors' net's pooling: layers-18pct.cfg average-pools after conv2 and
 conv3. Learning rates chosen the same way, over {0.001, 0.002, 0.003, 0.005} for ReLU and {0.005, 0.01, 0.02}
-for tanh: ReLU 0.003 (epoch 7), tanh 0.01 (epoch 44). Measured: 6.3x (seeds 1 and 2: 7.2x, 6.6x; README), the paper's six
-times. Tanh needs more than the default 40 epochs here (the sweep gives this condition 60):
+for tanh: ReLU 0.003 (epoch 7), tanh 0.01 (epoch 44). Measured: 6.3x (seeds 1 and 2: 7.2x, 6.6x; README), the
+paper's six times. Tanh needs more than the default 40 epochs here (the sweep gives this condition 60):
 
     python launch.py --config=configs/alexnet_fig1.py:activation=tanh,cuda_convnet,later_pool=avg,epochs=60 \\
         --workdir=runs/fig1_avg_tanh --config.data.data_dir=../shared/data
