@@ -55,7 +55,8 @@ paper's six times. Tanh needs more than the default 40 epochs here (the sweep gi
 
 Arguments: activation (relu, tanh); learning_rate (0 = the chosen one above); epochs; init_std (0 = LeCun
 normal); cuda_convnet (the conditions above; overrides init_std); later_pool (max, or avg as cuda-convnet); lrn,
-overlapping_pool (the AlexNet ablations of sections 3.3 and 3.4, off and on by default); smoke.
+overlapping_pool (the AlexNet ablations of sections 3.3 and 3.4, off and on by default;
+configs/alexnet_ablations.py runs them); smoke.
 """
 
 from configs import arguments, base

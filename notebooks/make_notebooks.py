@@ -94,7 +94,7 @@ notebook(
      ("code", 'figure = paper_tables.curves([workdir], ["training/error"])\n'
               'figure.axes[0].axhline(0.25, color="gray", linestyle=":");'),
      ("md", "Sections 3.3 and 3.4 in the same net: local response normalisation on, and non-overlapping 2x2 "
-            "pooling, each against the baseline, two seeds each (`configs/alexnet_ablations.py`; the paper: LRN "
+            "pooling, each against the baseline, three seeds each (`configs/alexnet_ablations.py`; the paper: LRN "
             "13% -> 11% test error in a CIFAR-10 net of its own, 1.4% and 0.4% top-1 on ImageNet)."),
      ("code", 'ablations = paper_tables.run_sweep("configs/alexnet_ablations.py", f"{RUNS}/alexnet_ablations",\n'
               '                                    full=FULL, smoke_rows=("lrn=false,seed=0", "lrn,seed=0"),\n'

@@ -66,7 +66,7 @@ def test_alexnet_ablations_switch_one_knob_of_the_figure1_net():
     assert alexnet_ablations.get_config("lrn").model.lrn
     assert not alexnet_ablations.get_config("overlapping_pool=false").model.overlapping_pool
     runs = alexnet_ablations.get_sweep()
-    assert len(runs) == 6 and {run["seed"] for run in runs} == {0, 1}
+    assert len(runs) == 9 and {run["seed"] for run in runs} == {0, 1, 2}
 
 
 def _launch(*flags, workdir):
