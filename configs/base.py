@@ -61,7 +61,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict(dict(
         name="", source="files", data_dir="", pixel_range=(0.0, 1.0), pad_to=0,
         augment=dict(max_translation=0, horizontal_flip=False, pca_lighting=0.0, affine_rotation=0.0,
-                     affine_scale=0.0, affine_shear=0.0, elastic_alpha=0.0, elastic_sigma=0.0),
+                     affine_scale=0.0, affine_shear=0.0, elastic_alpha=0.0, elastic_sigma=0.0,
+                     randaugment_layers=0, randaugment_magnitude=0.0),
         eval_splits=("test",), num_train=0, num_eval=0,
         held_out=0, standardize="", generator={},
     ))
@@ -115,7 +116,7 @@ def use_cifar10(config: ml_collections.ConfigDict, standardize: str, held_out: i
     config.data.held_out = held_out
     config.data.standardize = standardize
     if augment:
-        config.data.augment = {"max_translation": 4, "horizontal_flip": True}
+        config.data.augment.update(max_translation=4, horizontal_flip=True)  # the other fields stay settable
     config.data.eval_splits = ("test_exact", "held_out", "test") if held_out else ("test_exact", "test")
     config.eval_batch_size = 500
     config.compiler_options = CPU_CONV_NET_OPTIONS

@@ -109,13 +109,15 @@ def get_data(data_config: Mapping, workdir: str = "", seed: int = 0) -> InMemory
     pad_to = data_config.get("pad_to", 0)
     for split in (train, *others.values()):
         split["image"] = to_pixel_range(split["image"], background, foreground, pad_to)
-    train["image"], standardized = standardize(
+    train["image"], standardized, (mean, std) = standardize(
         train["image"], [o["image"] for o in others.values()], data_config.get("standardize", "")
     )
     for other, images in zip(others.values(), standardized, strict=True):
         other["image"] = images
+    # stored value x -> [0, 1] pixel: (x std + mean - background) / (foreground - background)
+    to_unit = (std / (foreground - background), (mean - background) / (foreground - background))
     return _finish(train, others, names, sources.DATASETS[name].num_classes,
-                   augment.build(data_config.get("augment", {}), background, train["image"]))
+                   augment.build(data_config.get("augment", {}), background, train["image"], to_unit))
 
 
 __all__ = ["InMemoryDataset", "StreamingDataset", "get_data", "num_examples"]

@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-Batch = dict[str, jax.Array]
+from input_pipeline import randaugment
+from input_pipeline.resampling import Batch, pixel_grid, resample
 
 
 def random_translation(max_shift: int, background: float) -> Callable[[Batch, jax.Array], Batch]:
@@ -28,22 +29,6 @@ def random_translation(max_shift: int, background: float) -> Callable[[Batch, ja
         return {**batch, "image": jax.vmap(shift_one)(batch["image"], rngs)}
 
     return augment
-
-
-def resample(image: jax.Array, source: jax.Array, background: float) -> jax.Array:
-    """`image` (H, W, C) read bilinearly at `source` (2, H * W), the (row, column) each output pixel takes, in
-    row-major order; outside the image is `background`."""
-
-    def sample(channel):
-        return jax.scipy.ndimage.map_coordinates(channel, tuple(source), order=1, mode="constant", cval=background)
-
-    channels = jax.vmap(sample, in_axes=2, out_axes=1)(image)  # (H * W, C)
-    return channels.reshape(image.shape).astype(image.dtype)
-
-
-def pixel_grid(height: int, width: int) -> jax.Array:
-    """(2, height * width): every pixel's (row, column), row-major."""
-    return jnp.stack(jnp.meshgrid(jnp.arange(height), jnp.arange(width), indexing="ij")).reshape(2, -1)
 
 
 def affine_warp(image: jax.Array, matrix: jax.Array, background: float) -> jax.Array:
@@ -148,7 +133,8 @@ def identity(batch: Batch, rng: jax.Array) -> Batch:
     return batch
 
 
-def build(augment_config: Mapping, background: float, train_images=None) -> Callable[[Batch, jax.Array], Batch]:
+def build(augment_config: Mapping, background: float, train_images=None,
+          to_unit=(1.0, 0.0)) -> Callable[[Batch, jax.Array], Batch]:
     """One augmentation function from config; unknown fields are an error naming the known ones.
 
     max_translation: N > 0 shifts by up to N pixels, filling with background; for CIFAR-10 this is He et al.'s
@@ -158,10 +144,12 @@ def build(augment_config: Mapping, background: float, train_images=None) -> Call
     elastic_alpha / elastic_sigma: scale and smoothing (pixels) of a random elastic distortion (`random_elastic`),
     applied after the affine one and before the translation; alpha 0 is off.
     horizontal_flip: mirror half of the images.
+    randaugment_layers / randaugment_magnitude: N > 0 applies RandAugment(N, M) (`randaugment.rand_augment`)
+    after the crop and flip; images map to [0, 1] pixels as x * scale + offset, `to_unit` = (scale, offset).
     pca_lighting: std > 0 adds AlexNet's PCA colour noise (RGB images; components from `train_images`).
     """
     known = {"max_translation", "horizontal_flip", "pca_lighting", "affine_rotation", "affine_scale", "affine_shear",
-             "elastic_alpha", "elastic_sigma"}
+             "elastic_alpha", "elastic_sigma", "randaugment_layers", "randaugment_magnitude"}
     unknown = sorted(set(augment_config) - known)
     if unknown:
         raise ValueError(f"Unknown augmentation field(s) {unknown}; known: {sorted(known)}.")
@@ -180,6 +168,10 @@ def build(augment_config: Mapping, background: float, train_images=None) -> Call
         steps.append(random_translation(max_shift, background))
     if augment_config.get("horizontal_flip", False):
         steps.append(random_horizontal_flip)
+    layers = int(augment_config.get("randaugment_layers", 0))
+    if layers:
+        steps.append(randaugment.rand_augment(layers, float(augment_config.get("randaugment_magnitude", 0.0)),
+                                              to_unit))
     lighting = float(augment_config.get("pca_lighting", 0.0))
     if lighting > 0:
         if train_images is None or train_images.shape[-1] != 3:

@@ -65,8 +65,11 @@ def to_pixel_range(
 STANDARDIZATIONS = ("", "per_pixel_mean", "per_channel")
 
 
-def standardize(train: np.ndarray, others: list[np.ndarray], how: str) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Normalises with statistics of the training images only, applied to every split.
+def standardize(
+    train: np.ndarray, others: list[np.ndarray], how: str
+) -> tuple[np.ndarray, list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Normalises with statistics of the training images only, applied to every split; returns the normalised
+    training images, the other splits and the (mean, std) applied, so x = (image - mean) / std.
 
     per_pixel_mean: subtract the mean training image (He et al. 2016, section 4.2: "the per-pixel mean
     subtracted"; Krizhevsky et al. 2012, section 2). per_channel: subtract the per-channel mean and divide by the
@@ -75,7 +78,7 @@ def standardize(train: np.ndarray, others: list[np.ndarray], how: str) -> tuple[
     if how not in STANDARDIZATIONS:
         raise ValueError(f"Unknown standardization {how!r}; choose one of {list(STANDARDIZATIONS)}.")
     if not how:
-        return train, others
+        return train, others, (np.float32(0.0), np.float32(1.0))
     if how == "per_pixel_mean":
         mean, std = train.mean(axis=0, dtype=np.float64), np.float64(1.0)
     else:
@@ -84,4 +87,4 @@ def standardize(train: np.ndarray, others: list[np.ndarray], how: str) -> tuple[
         std = np.sqrt(np.square(channels).mean(axis=0, dtype=np.float64) - mean**2)
     mean, std = mean.astype(np.float32), std.astype(np.float32)  # float32 arithmetic on the large arrays
     apply = lambda x: (x - mean) / std  # noqa: E731
-    return apply(train), [apply(x) for x in others]
+    return apply(train), [apply(x) for x in others], (mean, std)

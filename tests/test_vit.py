@@ -123,6 +123,32 @@ def test_mixup_trains_on_mixed_images_and_labels():
         Classification(num_classes=4, loss="mse_tanh_targets", mixup_alpha=0.8)
 
 
+def test_cutmix_pastes_a_box_of_the_reversed_batch_weighted_by_its_area():
+    from train.tasks.classification import Classification
+
+    images = jnp.broadcast_to(jnp.arange(8.0)[:, None, None, None], (8, 16, 12, 1))  # image i is all i
+    cutmix = Classification(num_classes=4, cutmix_alpha=1.0)
+    areas = []
+    for seed in range(12):
+        mixed, lam = cutmix._mix(images, jax.random.PRNGKey(seed))
+        mixed = np.asarray(mixed)
+        for i in range(8):
+            pasted = mixed[i, ..., 0] == 7 - i
+            assert np.all(pasted | (mixed[i, ..., 0] == i))
+            rows, columns = np.nonzero(pasted)
+            if rows.size:  # one rectangle, the same for the whole batch
+                assert rows.size == (np.ptp(rows) + 1) * (np.ptp(columns) + 1)
+            assert np.array_equal(pasted, mixed[0, ..., 0] == 7)
+        np.testing.assert_allclose(float(lam), 1.0 - pasted.mean(), atol=1e-6)
+        areas.append(pasted.mean())
+    assert len(set(areas)) > 6 and 0.2 < np.mean(areas) < 0.8  # 1 - lam, lam ~ Beta(1, 1), less the clipping
+    both = Classification(num_classes=4, mixup_alpha=0.8, cutmix_alpha=1.0)
+    kinds = {bool(np.all(np.asarray(both._mix(images, jax.random.PRNGKey(s))[0]) % 1 == 0)) for s in range(10)}
+    assert kinds == {True, False}  # CutMix keeps whole values, mixup blends: each batch takes one
+    with pytest.raises(ValueError, match="cutmix_alpha must be >= 0"):
+        Classification(num_classes=4, cutmix_alpha=-1.0)
+
+
 def test_benchmark_flop_count_matches_deit_table_1():
     # DeiT (Touvron et al. 2021), Table 1: ViT-B/16 at 224x224 is 17.6 GFLOPs (counted as multiply-adds).
     from benchmarks import vit_jax

@@ -27,6 +27,11 @@ class Classification:
     mixup_alpha > 0: mixup (Zhang et al. 2018): each training batch is mixed with itself reversed,
       x = lam x_i + (1 - lam) x_j and the same for the (smoothed) one-hot labels, lam ~ Beta(alpha, alpha). The
       training accuracy then counts the label with the larger weight.
+    cutmix_alpha > 0: CutMix (Yun et al. 2019, section 3.1, (N, H, W, C) images): a box of the reversed batch
+      is pasted into each image, its centre uniform over the image, its sides sqrt(1 - lam) of the image's
+      (lam ~ Beta(alpha, alpha)), clipped at the borders; the labels are weighted by the pasted area, so lam is
+      recomputed from the clipped box. With both alphas > 0, each batch takes one of the two with probability
+      1/2 (the DeiT recipe, Touvron et al. 2021: mixup 0.8, CutMix 1.0).
     """
 
     num_classes: int
@@ -34,13 +39,17 @@ class Classification:
     label_smoothing: float = 0.0
     rbf_j: float = 10.0
     mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
     top_k: int = 0
 
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ValueError(f"Unknown classification loss {self.loss!r}; choose one of {list(LOSSES)}.")
-        if self.mixup_alpha and self.loss != "softmax_cross_entropy":
-            raise ValueError("mixup_alpha needs loss='softmax_cross_entropy' (it trains on mixed soft labels).")
+        for name in ("mixup_alpha", "cutmix_alpha"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 (0 is off); got {getattr(self, name)}.")
+            if getattr(self, name) and self.loss != "softmax_cross_entropy":
+                raise ValueError(f"{name} needs loss='softmax_cross_entropy' (it trains on mixed soft labels).")
 
     def example_inputs(self, split: dict) -> jax.Array:
         return split["image"][:1]
@@ -67,15 +76,41 @@ class Classification:
             sums[f"correct_top{self.top_k}"] = jnp.sum(in_top_k.astype(jnp.float32) * mask)
         return sums
 
+    def _mixup(self, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
+        lam = jax.random.beta(rng, self.mixup_alpha, self.mixup_alpha)
+        return (lam * images + (1.0 - lam) * images[::-1]).astype(images.dtype), lam  # bfloat16 stays so
+
+    def _cutmix(self, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
+        lam_rng, centre_rng = jax.random.split(rng)
+        height, width = images.shape[1:3]
+        side = jnp.sqrt(1.0 - jax.random.beta(lam_rng, self.cutmix_alpha, self.cutmix_alpha))
+        half_h, half_w = (height * side).astype(jnp.int32) // 2, (width * side).astype(jnp.int32) // 2
+        centre_y, centre_x = jax.random.randint(centre_rng, (2,), 0, jnp.array([height, width]))
+        top, bottom = jnp.clip(centre_y - half_h, 0, height), jnp.clip(centre_y + half_h, 0, height)
+        left, right = jnp.clip(centre_x - half_w, 0, width), jnp.clip(centre_x + half_w, 0, width)
+        rows, columns = jnp.arange(height)[:, None], jnp.arange(width)[None, :]
+        box = (rows >= top) & (rows < bottom) & (columns >= left) & (columns < right)
+        lam = 1.0 - (bottom - top) * (right - left) / (height * width)
+        return jnp.where(box[None, :, :, None], images[::-1], images), lam
+
+    def _mix(self, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(mixed images, lam): the batch mixed with itself reversed; lam weighs the images' own labels."""
+        if not self.cutmix_alpha:
+            return self._mixup(images, rng)
+        if not self.mixup_alpha:
+            return self._cutmix(images, rng)
+        choice_rng, mix_rng = jax.random.split(rng)
+        return jax.lax.cond(jax.random.bernoulli(choice_rng), self._cutmix, self._mixup, images, mix_rng)
+
     def train_loss(self, model: nn.Module, params, model_state, batch, rng):
         """(mean loss, (metric sums, new model state)) for one training batch."""
         images, labels = batch["image"], batch["label"]
-        if self.mixup_alpha:
+        mixing = bool(self.mixup_alpha or self.cutmix_alpha)
+        if mixing:
             rng, mix_rng = jax.random.split(rng)
-            lam = jax.random.beta(mix_rng, self.mixup_alpha, self.mixup_alpha)
-            images = (lam * images + (1.0 - lam) * images[::-1]).astype(images.dtype)  # bfloat16 stays so
+            images, lam = self._mix(images, mix_rng)
         outputs, new_model_state = apply_for_training(model, params, model_state, images, rng=rng)
-        if self.mixup_alpha:
+        if mixing:
             one_hot = jax.nn.one_hot(labels, self.num_classes)
             targets = lam * one_hot + (1.0 - lam) * one_hot[::-1]
             if self.label_smoothing:
