@@ -27,7 +27,6 @@ from input_pipeline.resampling import Batch, pixel_grid, resample
 
 OPS = ("identity", "auto_contrast", "equalize", "rotate", "solarize", "color", "posterize", "contrast",
        "brightness", "sharpness", "shear_x", "shear_y", "translate_x", "translate_y")
-GEOMETRIC = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y")
 FILL = 128.0
 _LUMA = jnp.array([19595, 38470, 7471], jnp.float32) / 65536.0  # PIL's convert("L"): ITU-R 601-2, 16-bit fixed point
 
