@@ -22,13 +22,16 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from input_pipeline.resampling import Batch, pixel_grid, resample
 
 OPS = ("identity", "auto_contrast", "equalize", "rotate", "solarize", "color", "posterize", "contrast",
        "brightness", "sharpness", "shear_x", "shear_y", "translate_x", "translate_y")
 FILL = 128.0
-_LUMA = jnp.array([19595, 38470, 7471], jnp.float32) / 65536.0  # PIL's convert("L"): ITU-R 601-2, 16-bit fixed point
+# PIL's convert("L"): ITU-R 601-2 in 16-bit fixed point. numpy, not jnp: importing must not start a jax backend
+# (multi-process runs call jax.distributed.initialize first).
+_LUMA = np.array([19595, 38470, 7471], np.float32) / 65536.0
 
 
 def _grey(image: jax.Array) -> jax.Array:
