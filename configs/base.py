@@ -62,7 +62,7 @@ def base_config() -> ml_collections.ConfigDict:
         name="", source="files", data_dir="", pixel_range=(0.0, 1.0), pad_to=0,
         augment=dict(max_translation=0, horizontal_flip=False, pca_lighting=0.0, affine_rotation=0.0,
                      affine_scale=0.0, affine_shear=0.0, elastic_alpha=0.0, elastic_sigma=0.0,
-                     randaugment_layers=0, randaugment_magnitude=0.0),
+                     randaugment_layers=0, randaugment_magnitude=0.0, random_erasing=0.0),
         eval_splits=("test",), num_train=0, num_eval=0,
         held_out=0, standardize="", generator={},
     ))

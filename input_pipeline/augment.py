@@ -128,6 +128,41 @@ def rgb_principal_components(images) -> tuple[np.ndarray, np.ndarray]:
     return np.linalg.eigh(np.cov(pixels, rowvar=False))
 
 
+def random_erasing(probability: float, min_area: float = 0.02, max_area: float = 1 / 3, max_aspect: float = 10 / 3,
+                   attempts: int = 10) -> Callable[[Batch, jax.Array], Batch]:
+    """Random erasing (Zhong et al. 2020, Algorithm 1) as timm implements it for DeiT (`reprob`, mode "pixel"):
+    with `probability`, a rectangle of each image is replaced by independent N(0, 1) values per pixel and channel
+    (noise in the model's input units: for standardised images, what timm draws after normalising). The rectangle
+    covers a uniform fraction in [min_area, max_area] of the image, its aspect ratio log-uniform in
+    [1 / max_aspect, max_aspect], its sides rounded to whole pixels; a candidate that does not fit is drawn again,
+    up to `attempts` times (after which the image stays whole), and its position is uniform over where it fits.
+    (The paper's own bounds: area 0.02-0.4, aspect 0.3-3.33, values uniform over 0-255.)"""
+    log_aspect = np.log(max_aspect)
+
+    def erase_one(image: jax.Array, rng: jax.Array) -> jax.Array:
+        height, width = image.shape[:2]
+        apply_rng, area_rng, aspect_rng, place_rng, noise_rng = jax.random.split(rng, 5)
+        area = jax.random.uniform(area_rng, (attempts,), minval=min_area, maxval=max_area) * height * width
+        aspect = jnp.exp(jax.random.uniform(aspect_rng, (attempts,), minval=-log_aspect, maxval=log_aspect))
+        heights = jnp.round(jnp.sqrt(area * aspect)).astype(jnp.int32)
+        widths = jnp.round(jnp.sqrt(area / aspect)).astype(jnp.int32)
+        fits = (heights < height) & (widths < width)
+        first = jnp.argmax(fits)  # the first candidate that fits, as timm's loop takes it
+        box_height, box_width = heights[first], widths[first]
+        top = jax.random.randint(place_rng, (), 0, height - box_height + 1)
+        left = jax.random.randint(jax.random.fold_in(place_rng, 1), (), 0, width - box_width + 1)
+        rows, columns = jnp.arange(height)[:, None, None], jnp.arange(width)[None, :, None]
+        box = (rows >= top) & (rows < top + box_height) & (columns >= left) & (columns < left + box_width)
+        erase = box & fits[first] & jax.random.bernoulli(apply_rng, probability)
+        return jnp.where(erase, jax.random.normal(noise_rng, image.shape, image.dtype), image)
+
+    def augment(batch: Batch, rng: jax.Array) -> Batch:
+        rngs = jax.random.split(rng, batch["image"].shape[0])
+        return {**batch, "image": jax.vmap(erase_one)(batch["image"], rngs)}
+
+    return augment
+
+
 def identity(batch: Batch, rng: jax.Array) -> Batch:
     del rng
     return batch
@@ -147,9 +182,10 @@ def build(augment_config: Mapping, background: float, train_images=None,
     randaugment_layers / randaugment_magnitude: N > 0 applies RandAugment(N, M) (`randaugment.rand_augment`)
     after the crop and flip; images map to [0, 1] pixels as x * scale + offset, `to_unit` = (scale, offset).
     pca_lighting: std > 0 adds AlexNet's PCA colour noise (RGB images; components from `train_images`).
+    random_erasing: probability > 0 erases a rectangle of that share of the images (`random_erasing`), last.
     """
     known = {"max_translation", "horizontal_flip", "pca_lighting", "affine_rotation", "affine_scale", "affine_shear",
-             "elastic_alpha", "elastic_sigma", "randaugment_layers", "randaugment_magnitude"}
+             "elastic_alpha", "elastic_sigma", "randaugment_layers", "randaugment_magnitude", "random_erasing"}
     unknown = sorted(set(augment_config) - known)
     if unknown:
         raise ValueError(f"Unknown augmentation field(s) {unknown}; known: {sorted(known)}.")
@@ -178,6 +214,11 @@ def build(augment_config: Mapping, background: float, train_images=None,
             raise ValueError("augment.pca_lighting needs RGB training images (N, H, W, 3).")
         sample = train_images[:: max(1, len(train_images) // 10_000)]  # 10,000 images estimate 3x3 well
         steps.append(pca_lighting(lighting, *rgb_principal_components(sample)))
+    erasing = float(augment_config.get("random_erasing", 0.0))
+    if not 0.0 <= erasing <= 1.0:
+        raise ValueError(f"augment.random_erasing is a probability in [0, 1]; got {erasing}.")
+    if erasing > 0:
+        steps.append(random_erasing(erasing))
     if not steps:
         return identity
     if len(steps) == 1:

@@ -5,6 +5,11 @@ of every flattened patch, eq. 1), a learned [class] token is prepended, learned 
 and L pre-LayerNorm encoder blocks follow (eqs. 2-3: z' = MSA(LN(z)) + z, z = MLP(LN(z')) + z', the MLP two
 layers with a GELU); the class token's final state, layer-normalised, feeds the classification head (eq. 4).
 
+Optional, off by default (the paper trains without it): stochastic depth (Huang et al. 2016, section 3, as DeiT
+uses it, Touvron et al. 2021, Table 9): in training each block's two residual branches are dropped per example
+with probability p_l and scaled by 1 / (1 - p_l) when kept, p_l rising linearly from 0 at the first block to
+`stochastic_depth_rate` at the last (timm's rule); evaluation keeps every branch.
+
 Variants (Table 1; patch size after the slash): Ti and S (from DeiT, Touvron et al. 2021), B, L, H:
   Ti: width 192, depth 12, MLP 768, 3 heads     S: 384, 12, 1536, 6     B: 768, 12, 3072, 12
   L: 1024, 24, 4096, 16                          H: 1280, 32, 5120, 16
@@ -50,15 +55,24 @@ class Encoder1DBlock(nn.Module):
     dropout_rate: float = 0.0
     attention_dropout_rate: float = 0.0
     sow_weights: bool = False
+    drop_path_rate: float = 0.0  # stochastic depth: this block's probability of dropping a residual branch
 
     @nn.compact
     def __call__(self, x, train: bool):
         y = nn.LayerNorm(name="LayerNorm_0")(x)
         y = MultiHeadAttention(self.num_heads, x.shape[-1], self.attention_dropout_rate,
                                sow_weights=self.sow_weights, name="MultiHeadDotProductAttention_1")(y, y, None, train)
-        x = x + Dropout(self.dropout_rate, deterministic=not train)(y)
+        x = x + self._drop_path(Dropout(self.dropout_rate, deterministic=not train)(y), train, "DropPath_0")
         y = nn.LayerNorm(name="LayerNorm_2")(x)
-        return x + MlpBlock(self.mlp_dim, self.dropout_rate, name="MlpBlock_3")(y, train)
+        return x + self._drop_path(MlpBlock(self.mlp_dim, self.dropout_rate, name="MlpBlock_3")(y, train), train,
+                                  "DropPath_1")
+
+    def _drop_path(self, branch, train: bool, name: str):
+        """The residual branch dropped for whole examples: dropout of a (batch, 1, 1) mask of ones."""
+        if not self.drop_path_rate:
+            return branch
+        ones = jnp.ones((branch.shape[0], 1, 1), branch.dtype)
+        return branch * Dropout(self.drop_path_rate, deterministic=not train, name=name)(ones)
 
 
 class AddPositionEmbs(nn.Module):
@@ -76,14 +90,16 @@ class Encoder(nn.Module):
     dropout_rate: float = 0.0
     attention_dropout_rate: float = 0.0
     sow_weights: bool = False
+    stochastic_depth_rate: float = 0.0
 
     @nn.compact
     def __call__(self, x, train: bool):
         x = AddPositionEmbs(name="posembed_input")(x)
         x = Dropout(self.dropout_rate, deterministic=not train)(x)
         for i in range(self.num_layers):
+            drop_path_rate = self.stochastic_depth_rate * i / max(self.num_layers - 1, 1)
             x = Encoder1DBlock(self.num_heads, self.mlp_dim, self.dropout_rate, self.attention_dropout_rate,
-                               self.sow_weights, name=f"encoderblock_{i}")(x, train)
+                               self.sow_weights, drop_path_rate, name=f"encoderblock_{i}")(x, train)
         return nn.LayerNorm(name="encoder_norm")(x)
 
 
@@ -99,6 +115,7 @@ class ViT(nn.Module):
     dropout_rate: float = 0.0
     attention_dropout_rate: float = 0.0
     sow_weights: bool = False  # keep every layer's attention weights (attention rollout)
+    stochastic_depth_rate: float = 0.0  # the last block's drop-path probability (0 at the first, linear between)
 
     @nn.compact
     def __call__(self, images, train: bool = False):
@@ -111,5 +128,5 @@ class ViT(nn.Module):
         cls = self.param("cls", nn.initializers.zeros, (1, 1, channels))
         x = jnp.concatenate([jnp.tile(cls, (batch, 1, 1)), x], axis=1)
         x = Encoder(self.num_layers, self.num_heads, self.mlp_dim, self.dropout_rate, self.attention_dropout_rate,
-                    self.sow_weights, name="Transformer")(x, train)
+                    self.sow_weights, self.stochastic_depth_rate, name="Transformer")(x, train)
         return nn.Dense(self.num_classes, kernel_init=nn.initializers.zeros, name="head")(x[:, 0])

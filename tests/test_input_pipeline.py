@@ -237,3 +237,33 @@ def test_pca_lighting_adds_one_colour_shift_per_image_along_the_principal_compon
     np.testing.assert_allclose(np.cov(shifts[:, 0, 0, :], rowvar=False), expected, rtol=0.15, atol=1e-4)
     with pytest.raises(ValueError, match="needs RGB training images"):
         augment.build({"pca_lighting": 0.1}, background=0.0, train_images=np.zeros((5, 4, 4, 1)))
+
+
+def test_random_erasing_replaces_one_rectangle_of_bounded_area_and_aspect():
+    images = jnp.zeros((400, 32, 32, 3))
+    erased = np.asarray(augment.build({"random_erasing": 1.0}, 0.0)({"image": images}, jax.random.PRNGKey(0))["image"])
+    changed = erased != 0  # N(0, 1) noise is never exactly 0
+    assert (changed == changed[..., :1]).all()  # every channel of an erased pixel
+    rows, columns = changed[..., 0].any(axis=2), changed[..., 0].any(axis=1)
+    heights, widths = rows.sum(axis=1), columns.sum(axis=1)
+    # one rectangle: its pixels are exactly the product of the rows and columns it spans
+    np.testing.assert_array_equal(changed[..., 0], rows[:, :, None] & columns[:, None, :])
+    erased_any = heights > 0
+    assert erased_any.mean() > 0.95  # a fitting box is found within 10 draws almost always
+    h, w = heights[erased_any], widths[erased_any]
+    assert (h < 32).all() and (w < 32).all()
+    area = h * w / 1024.0
+    assert area.min() >= 0.015 and area.max() <= 0.37  # 0.02 to 1/3 of the image, sides rounded to pixels
+    assert (h / w).min() >= 0.25 and (h / w).max() <= 4.0  # aspect 0.3 to 3.33, rounded
+    noise = erased[changed]
+    assert abs(noise.mean()) < 0.05 and abs(noise.std() - 1.0) < 0.05
+
+
+def test_random_erasing_probability_and_its_bounds():
+    images = jnp.zeros((1000, 16, 16, 1))
+    erased = augment.build({"random_erasing": 0.25}, 0.0)({"image": images}, jax.random.PRNGKey(1))["image"]
+    fraction = float(jnp.mean(jnp.any(erased != 0, axis=(1, 2, 3))))
+    assert 0.20 < fraction < 0.30  # 0.25, less the rare images whose 10 draws all failed to fit
+    assert augment.build({"random_erasing": 0.0}, 0.0) is augment.identity
+    with pytest.raises(ValueError, match="probability"):
+        augment.build({"random_erasing": 1.5}, 0.0)

@@ -1,12 +1,13 @@
 """ViT: patch embedding against a reshape-based reference, the checkpoint loader, interpolated positions."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from models import vit_checkpoints
-from models.vit import ViT
+from models.vit import Encoder1DBlock, ViT
 
 TINY = dict(patch_size=4, hidden_size=16, num_layers=2, mlp_dim=32, num_heads=2)
 
@@ -156,3 +157,53 @@ def test_benchmark_flop_count_matches_deit_table_1():
     fields = vit_jax.model_fields("vit_b16")
     forward = vit_jax.training_flops_per_image(fields, 224) / 3
     assert forward / 2 == pytest.approx(17.6e9, rel=0.01)
+
+
+def test_stochastic_depth_drops_whole_residual_branches_in_training_only():
+    x = jax.random.normal(jax.random.PRNGKey(0), (400, 5, 16))
+    rngs = {"dropout": jax.random.PRNGKey(2)}
+    block = Encoder1DBlock(num_heads=2, mlp_dim=32, drop_path_rate=0.5)
+    params = block.init(jax.random.PRNGKey(1), x, train=False)
+    without = Encoder1DBlock(num_heads=2, mlp_dim=32).init(jax.random.PRNGKey(1), x, train=False)
+    assert jax.tree.structure(params) == jax.tree.structure(without)  # no parameters of its own
+    jax.tree.map(np.testing.assert_array_equal, params, without)
+    plain = Encoder1DBlock(num_heads=2, mlp_dim=32).apply(params, x, train=False)
+    np.testing.assert_array_equal(block.apply(params, x, train=False), plain)  # evaluation keeps every branch
+    trained = block.apply(params, x, train=True, rngs=rngs)
+    both_dropped = np.all(np.asarray(trained) == np.asarray(x), axis=(1, 2))
+    assert 65 < both_dropped.sum() < 135  # each example loses both branches with probability 1/4
+    assert not np.any(np.all(np.asarray(trained) == np.asarray(plain), axis=(1, 2)))  # kept branches are scaled
+    all_dropped = Encoder1DBlock(num_heads=2, mlp_dim=32, drop_path_rate=1.0).apply(params, x, train=True, rngs=rngs)
+    np.testing.assert_array_equal(all_dropped, x)
+
+
+def test_stochastic_depth_rises_linearly_over_the_blocks_and_leaves_evaluation_unchanged():
+    images = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
+    model = ViT(num_classes=3, stochastic_depth_rate=0.2, **{**TINY, "num_layers": 3})
+    variables = model.init(jax.random.PRNGKey(1), images)
+    bound = model.bind(variables, rngs={"dropout": jax.random.PRNGKey(3)})
+    rates = []
+
+    def record(next_fun, args, kwargs, context):
+        if type(context.module).__name__ == "Encoder1DBlock" and context.method_name == "__call__":
+            rates.append(context.module.drop_path_rate)
+        return next_fun(*args, **kwargs)
+
+    with nn.intercept_methods(record):
+        bound(images, train=True)
+    np.testing.assert_allclose(rates, [0.0, 0.1, 0.2])
+    unchanged = ViT(num_classes=3, **{**TINY, "num_layers": 3}).apply(variables, images)
+    np.testing.assert_array_equal(model.apply(variables, images), unchanged)
+
+
+def test_cifar_config_is_vit_lite_7_4_by_its_parameter_count():
+    """Hassani et al. 2021 list ViT-Lite-7/4 at 3.717M parameters: 3,716,874 in their code, whose query, key and
+    value projections have no bias; ours (the ViT paper's, with biases) has 7 x 3 x 256 more."""
+    import models
+    from configs import vit_cifar
+
+    config = vit_cifar.get_config()
+    model = models.build(config.model)
+    shapes = jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), jnp.zeros((1, 32, 32, 3))))
+    count = sum(int(np.prod(x.shape)) for x in jax.tree.leaves(shapes["params"]))
+    assert count == 3_716_874 + 7 * 3 * 256 == 3_722_250
