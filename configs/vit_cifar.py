@@ -13,7 +13,8 @@ of the area), and mixup stays on to the end. Judged on `test_exact` (the 1,000 b
 
 Target (issue 6): >= 90% test accuracy when a GPU is lent; not yet run (no GPU). On this CPU (README, Vision
 Transformer): the `cpu` recipe (learning rate 1e-3, weight decay 0.05, 1-epoch warmup, no attention dropout,
-stochastic depth or random erasing) with width 128, depth 4, 4 heads, MLP 256.
+stochastic depth or random erasing) with width 128, depth 4, 4 heads, MLP 256: `plain` for 25 epochs reached
+72.70% on test_exact (74.34% held_out); with RandAugment and mixup/CutMix, 10 epochs gave 49.30% (plain: 63.40%).
 
     python launch.py --config=configs/vit_cifar.py --workdir=runs/vit_cifar --config.data.data_dir=../shared/data
     python launch.py --config=configs/vit_cifar.py:cpu,plain,width=128,depth=4,heads=4,mlp=256,epochs=25 \\
