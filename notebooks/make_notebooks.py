@@ -134,8 +134,8 @@ notebook(
     "ViT (Dosovitskiy et al. 2021) from scratch on CIFAR-10, and what it attends to",
     "ViT-Lite-7/4 (patch 4, width 256, depth 7; Hassani et al. 2021: 91.38% after 200 epochs) with the "
     "small-data recipe (crops, flips, RandAugment, mixup / CutMix, random erasing, label smoothing, stochastic "
-    "depth, AdamW, warmup + cosine). Then attention rollout (Abnar & Zuidema 2020) for one test image, beside the input, as in the decks' "
-    "figure.",
+    "depth, AdamW, warmup + cosine). Then attention rollout (Abnar & Zuidema 2020) for one test image, beside "
+    "the input, as in the decks' figure.",
     [("code", 'workdir = paper_tables.run_one("configs/vit_cifar.py", f"{RUNS}/vit_cifar", full=FULL,\n'
               '                                data_dir=DATA_DIR)'),
      ("code", 'display(Markdown(paper_tables.beside_paper([workdir], "test_exact/accuracy")))'),
