@@ -4,6 +4,7 @@ the NaN guard, corrupt checkpoints, and whole-split evaluation."""
 import glob
 import importlib
 import json
+import logging
 import os
 import shutil
 
@@ -208,6 +209,22 @@ def test_non_finite_loss_stops_with_a_clear_message(tmp_path):
     config = _config(**{"schedule.learning_rate": 1e30, "schedule.warmup_epochs": 0.0})
     with pytest.raises(train.NonFiniteLossError, match=r"Training loss became (nan|inf) between steps"):
         train.train_and_evaluate(config, str(tmp_path))
+
+
+def test_a_run_stopped_by_a_non_finite_loss_keeps_its_last_checkpoint_and_resumes(tmp_path, caplog):
+    # Sane for epoch 1 (checkpointed at its end, step 8), then a learning rate that overflows in epoch 2.
+    exploding = {"name": "step", "values": (3e-3, 1e30), "boundaries_epochs": (1.0,), "warmup_epochs": 0.0}
+    config = _config(**{"train_epochs": 2.0, "checkpoint_every_epochs": 1.0})
+    config.schedule = exploding
+    with pytest.raises(train.NonFiniteLossError, match=r"Nothing after step 8 was saved"):
+        train.train_and_evaluate(config, str(tmp_path))
+    # The stop waited for the epoch-1 save: it is complete on disk, with no unfinished temporary directory.
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["8"]
+    config.schedule = {**exploding, "values": (3e-3, 3e-3)}
+    caplog.set_level(logging.INFO)
+    resumed = train.train_and_evaluate(config, str(tmp_path))
+    assert "Resumed from the checkpoint at step 8" in caplog.text
+    assert resumed["step"] == 16 and np.isfinite(resumed["test/loss"])
 
 
 def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, caplog):

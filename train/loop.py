@@ -97,7 +97,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         state = restored
         logging.info("Resumed from the checkpoint at step %d in %s.", int(state.step), workdir)
     metric_writers.write_json(workdir, "config.json", config.to_dict())
-    writer = metric_writers.MetricWriter(workdir)
 
     compiler_options = dict(config.get("compiler_options", {}))
     compute_dtype = config.get("compute_dtype", "float32")
@@ -134,53 +133,54 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         writer.write(step, results)
         return results
 
-    step = int(state.step)
-    report = progress.Progress(total_steps, config.batch_size, step)
-    final, evaluated = {}, False
-    chunk_limit = 1  # the first chunk (one step) compiles; later ones are sized by their speed
-    pending = metric_writers.load_unlogged_sums(workdir, step)  # the training sums since the last log line
-    with preemption.StopRequests() as stop_requests:
-        while step < total_steps:
-            boundary = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
-            stop = min(boundary, step + chunk_limit)
-            started = time.perf_counter()
-            state, sums = train_chunk(state, stop - step)
-            sums = jax.device_get(sums)
-            chunk_limit = max(1, int((stop - step) * MAX_CHUNK_SECONDS / (time.perf_counter() - started)))
-            _check_finite(task.summarize(sums)["loss"], step, stop, schedule, checkpointer)
-            pending = sums if pending is None else jax.tree.map(np.add, pending, sums)
-            step = stop
-            if step == boundary:
-                training = {f"training/{k}": v for k, v in task.summarize(pending).items() if k != "examples"}
-                pending = None
-                training["training/learning_rate"] = float(schedule(step - 1))
-                training.update({f"training/{k}": v for k, v in report.train_line(step, training).items()})
-                writer.write(step, {**training, "epoch": step / steps_per_epoch})
-                final.update(training)
-                if step % eval_every == 0 or step == total_steps:
-                    final.update(run_evaluation(step))
-                    evaluated = True
-                if step % checkpoint_every == 0 or step == total_steps:
-                    checkpointer.save(step, state)
-            if step < total_steps and stop_requests.requested():
-                if checkpointer.latest_step() != step:
-                    checkpointer.save(step, state)
-                if pending is not None:
-                    metric_writers.save_unlogged_sums(workdir, step, pending)
-                checkpointer.close()
-                writer.close()
-                raise preemption.Preempted(
-                    f"Stopped by SIGTERM at step {step} of {total_steps}; saved a checkpoint in {workdir}. Rerun "
-                    f"the same command to resume.")
-    if not evaluated:  # resumed after the end: evaluate once more
-        final.update(run_evaluation(step))
-    if hasattr(task, "final_evaluation"):  # what the compiled evaluation cannot do (e.g. decode and score BLEU)
-        decoded = task.final_evaluation(model, state.params, data)
-        report.eval_line(step, "decoded", decoded)
-        writer.write(step, decoded)
-        final.update(decoded)
-    checkpointer.close()
-    writer.close()
+    writer = metric_writers.MetricWriter(workdir)
+    try:
+        step = int(state.step)
+        report = progress.Progress(total_steps, config.batch_size, step)
+        final, evaluated = {}, False
+        chunk_limit = 1  # the first chunk (one step) compiles; later ones are sized by their speed
+        pending = metric_writers.load_unlogged_sums(workdir, step)  # the training sums since the last log line
+        with preemption.StopRequests() as stop_requests:
+            while step < total_steps:
+                boundary = _next_stop(step, total_steps, steps_per_epoch, log_every, eval_every, checkpoint_every)
+                stop = min(boundary, step + chunk_limit)
+                started = time.perf_counter()
+                state, sums = train_chunk(state, stop - step)
+                sums = jax.device_get(sums)
+                chunk_limit = max(1, int((stop - step) * MAX_CHUNK_SECONDS / (time.perf_counter() - started)))
+                _check_finite(task.summarize(sums)["loss"], step, stop, schedule, checkpointer)
+                pending = sums if pending is None else jax.tree.map(np.add, pending, sums)
+                step = stop
+                if step == boundary:
+                    training = {f"training/{k}": v for k, v in task.summarize(pending).items() if k != "examples"}
+                    pending = None
+                    training["training/learning_rate"] = float(schedule(step - 1))
+                    training.update({f"training/{k}": v for k, v in report.train_line(step, training).items()})
+                    writer.write(step, {**training, "epoch": step / steps_per_epoch})
+                    final.update(training)
+                    if step % eval_every == 0 or step == total_steps:
+                        final.update(run_evaluation(step))
+                        evaluated = True
+                    if step % checkpoint_every == 0 or step == total_steps:
+                        checkpointer.save(step, state)
+                if step < total_steps and stop_requests.requested():
+                    if checkpointer.latest_step() != step:
+                        checkpointer.save(step, state)
+                    if pending is not None:
+                        metric_writers.save_unlogged_sums(workdir, step, pending)
+                    raise preemption.Preempted(
+                        f"Stopped by SIGTERM at step {step} of {total_steps}; saved a checkpoint in {workdir}. Rerun "
+                        f"the same command to resume.")
+        if not evaluated:  # resumed after the end: evaluate once more
+            final.update(run_evaluation(step))
+        if hasattr(task, "final_evaluation"):  # what the compiled evaluation cannot do (e.g. decode and score BLEU)
+            decoded = task.final_evaluation(model, state.params, data)
+            report.eval_line(step, "decoded", decoded)
+            writer.write(step, decoded)
+            final.update(decoded)
+    finally:  # however the run stops (the end, SIGTERM, a non-finite loss, Ctrl-C), finish pending saves
+        checkpointer.close()
+        writer.close()
 
     final.update({"step": step, "wall_time_seconds": report.elapsed()})
     reference = dict(config.get("reference", {}))
