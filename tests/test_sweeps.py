@@ -91,3 +91,18 @@ def test_reach_reports_each_run_of_a_sweep(tmp_path):
     assert slow == f"{tmp_path}/slow: training/error never went below 0.25 (logged to epoch 3)."
     with pytest.raises(ValueError, match="logged 'test/error'; logged metrics: .*training/error"):
         reach.report([str(tmp_path)], "test/error", 0.25)
+
+
+def test_a_failed_run_does_not_stop_the_sweep(tmp_path):
+    # The first learning rate overflows to NaN (the trainer stops it); the second trains to the end.
+    result = subprocess.run(
+        [sys.executable, "-m", "train.sweep", "--config=configs/lecun1989_modern.py:smoke", f"--workdir={tmp_path}",
+         "--grid=config.schedule.learning_rate=1e30,0.003"],
+        cwd=REPO, env=env(), text=True, capture_output=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "schedule.learning_rate=1e30 failed" in output and "going on" in output
+    assert "1 of 2 runs failed: schedule.learning_rate=1e30." in output
+    assert "NonFiniteLossError" in output  # the failed run's own error is shown
+    assert sweep.is_finished(str(tmp_path / "schedule.learning_rate=0.003"))
+    assert not sweep.is_finished(str(tmp_path / "schedule.learning_rate=1e30"))

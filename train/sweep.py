@@ -14,8 +14,10 @@ config then need not declare): each `--grid=key=v1,v2,...` is one axis; a plain 
         --grid=activation=relu,tanh --grid=learning_rate=0.003,0.01,0.03 --set=data.data_dir=../shared/data
 
 Running here goes run after run and skips finished ones (those with a summary.json), so rerunning a sweep
-resumes it; a preempted run resumes from its checkpoint. `--print_commands` prints one `launch.py` command per
-run for a cluster scheduler instead. `--set=field=value` (repeatable) adds an override to every run.
+resumes it; a preempted run resumes from its checkpoint. A failed run (a learning rate that diverges to NaN,
+say) does not stop the others: the sweep names the failed runs at the end and exits with an error.
+`--print_commands` prints one `launch.py` command per run for a cluster scheduler instead. `--set=field=value`
+(repeatable) adds an override to every run.
 """
 
 import importlib.util
@@ -115,8 +117,10 @@ def write_declaration(config: str, planned, sweep_dir: str) -> None:
 
 
 def run_locally(planned, sweep_dir: str) -> None:
-    """Runs each unfinished run in turn; SIGTERM is passed on to the running one (which saves a checkpoint) and
-    stops the sweep."""
+    """Runs each unfinished run in turn. A run that fails (a diverged learning rate, say) is reported and the
+    sweep goes on to the next; the sweep exits with an error naming the failed runs at the end. SIGTERM is passed
+    on to the running one (which saves a checkpoint) and stops the sweep."""
+    failed = []
     for name, _, command in planned:
         workdir = os.path.join(sweep_dir, name)
         if is_finished(workdir):
@@ -130,9 +134,13 @@ def run_locally(planned, sweep_dir: str) -> None:
         finally:
             signal.signal(signal.SIGTERM, previous)
         if status != 0:
-            raise SystemExit(f"[sweep] {name} failed with status {status}; fix it and rerun to continue.")
-        if not is_finished(workdir):
+            print(f"[sweep] {name} failed with status {status} (its error is above); going on.", flush=True)
+            failed.append(name)
+        elif not is_finished(workdir):
             raise SystemExit(f"[sweep] {name} stopped before the end (preempted); rerun to resume the sweep.")
+    if failed:
+        raise SystemExit(f"[sweep] {len(failed)} of {len(planned)} runs failed: {', '.join(failed)}. The others "
+                         "finished; rerunning the sweep retries the failed ones from their last checkpoints.")
 
 
 def main(argv):
