@@ -243,12 +243,16 @@ def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, capl
     assert resumed["test/loss"] == reference["test/loss"]  # epoch 2 retrained from the epoch-1 checkpoint
 
 
-def test_a_checkpoint_of_another_model_is_a_clear_error_and_stays_put(tmp_path):
+def test_a_checkpoint_of_another_model_or_optimizer_is_a_clear_error_and_stays_put(tmp_path):
     train.train_and_evaluate(_config(), str(tmp_path))
     os.remove(tmp_path / "summary.json")  # as if interrupted, so the next run restores
     steps_before = sorted(os.listdir(tmp_path / "checkpoints"))
     with pytest.raises(ValueError, match=r"holds other parameters than this model \(.*H3.*\). .*new --workdir"):
         train.train_and_evaluate(_config(**{"model.hidden_units": 31}), str(tmp_path))
+    # The same model under another optimizer (AdamW's moments against SGD's none) is not a corrupt checkpoint.
+    with pytest.raises(ValueError, match=r"holds other optimizer state than this config's optimizer \("
+                                         r"\d+ differ: opt_state/0/count: checkpoint \(\), this config absent"):
+        train.train_and_evaluate(_config(**{"optimizer.name": "sgd"}), str(tmp_path))
     assert sorted(os.listdir(tmp_path / "checkpoints")) == steps_before
     assert not os.path.exists(tmp_path / "corrupt_checkpoints")
 

@@ -24,9 +24,9 @@ class Checkpointer:
 
     A checkpoint that fails to restore (truncated, overwritten) is moved aside to
     `directory/../corrupt_checkpoints/<step>` with an error in the log, and the previous one is tried. One that
-    reads back but holds other parameters (names or shapes) than the model being trained is a clear error
-    instead, and nothing is moved: the workdir belongs to another config or an older build of the model, and
-    training over it from scratch would bury its run.
+    reads back but holds another train state (parameter or optimizer-state names or shapes) than the config
+    being trained is a clear error instead, and nothing is moved: the workdir belongs to another config (model or
+    optimizer) or an older build of the model, and training over it from scratch would bury its run.
     """
 
     def __init__(self, directory: str, max_to_keep: int = 3):
@@ -49,24 +49,26 @@ class Checkpointer:
         """The newest readable checkpoint restored into `abstract_state`'s shapes and shardings, or None."""
         for step in sorted(self._manager.all_steps(), reverse=True):
             try:
-                stored = _parameter_shapes(self._manager.item_metadata(step)["params"])
+                stored = _leaf_shapes(self._manager.item_metadata(step))
             except Exception as e:  # Orbax raises many types for unreadable data; all mean the same here.
                 self._set_aside(step, e)
                 continue
-            self._check_same_model(step, stored, _parameter_shapes(abstract_state.params))
+            self._check_same_state(step, stored, _leaf_shapes(abstract_state))
             try:
                 return self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
             except Exception as e:
                 self._set_aside(step, e)
         return None
 
-    def _check_same_model(self, step: int, stored: dict, expected: dict) -> None:
+    def _check_same_state(self, step: int, stored: dict, expected: dict) -> None:
         if stored == expected:
             return
-        differences = [f"{path}: checkpoint {stored.get(path, 'absent')}, model {expected.get(path, 'absent')}"
+        differences = [f"{path}: checkpoint {stored.get(path, 'absent')}, this config {expected.get(path, 'absent')}"
                        for path in sorted(set(stored) | set(expected)) if stored.get(path) != expected.get(path)]
+        what = "parameters than this model" if any(d.startswith("params") for d in differences) else (
+            "optimizer state than this config's optimizer")
         raise ValueError(
-            f"The checkpoint at step {step} in {self.directory} holds other parameters than this model "
+            f"The checkpoint at step {step} in {self.directory} holds other {what} "
             f"({len(differences)} differ: {'; '.join(differences[:4])}{' ...' if len(differences) > 4 else ''}). "
             "It was written by another config or an older build of the model. Use a new --workdir, or the "
             "config and build that wrote this one."
@@ -93,6 +95,15 @@ class Checkpointer:
         self._manager.close()
 
 
-def _parameter_shapes(tree) -> dict[str, tuple[int, ...]]:
-    """{path: shape} of a parameter tree (arrays, abstract arrays or Orbax's stored metadata)."""
-    return {jax.tree_util.keystr(path): tuple(leaf.shape) for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}
+def _leaf_shapes(tree) -> dict[str, tuple[int, ...]]:
+    """{path: shape} of a train state (arrays, abstract arrays or Orbax's stored metadata). Paths are written the
+    same whether a node is a dataclass, a named tuple or a dict (Orbax stores the first two as dicts):
+    "params/H1/kernel", "opt_state/0/mu/H1/kernel"."""
+    def name(key) -> str:
+        for attribute in ("key", "name", "idx"):
+            if hasattr(key, attribute):
+                return str(getattr(key, attribute))
+        return str(key)
+
+    return {"/".join(name(k) for k in path): tuple(leaf.shape)
+            for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}
