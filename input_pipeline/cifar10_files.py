@@ -8,6 +8,8 @@ clean-trained model 6-7 points; in the original pickles every test image is exac
 
 import os
 import pickle
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -45,8 +47,8 @@ def _load_archive(path: str):
             exact = f["test_lossless"] if "test_lossless" in f else np.ones(len(arrays["y_test"]), bool)
     except KeyError as e:
         raise ValueError(f"{path} lacks the array {e}; expected x_train, y_train, x_test, y_test.") from e
-    except (OSError, ValueError, EOFError) as e:
-        raise ValueError(f"Cannot read the CIFAR-10 archive {path}: {e}") from e
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:  # truncated or corrupt
+        raise ValueError(f"Cannot read the CIFAR-10 archive {path}: {type(e).__name__}: {e}") from e
     splits = {s: (arrays[f"x_{s}"], arrays[f"y_{s}"].astype(np.int32)) for s in ("train", "test")}
     splits["test_exact"] = (arrays["x_test"][exact], arrays["y_test"][exact].astype(np.int32))
     return splits

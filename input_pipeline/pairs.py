@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import zipfile
+import zlib
 from importlib import resources
 
 import numpy as np
@@ -106,11 +107,15 @@ def _read_xlsx(path: str) -> list[Pair]:
 
 
 def _read_zip(path: str, handle=None) -> list[Pair]:
-    with zipfile.ZipFile(handle or path) as archive:
-        texts = [n for n in archive.namelist() if n.endswith(".txt") and not os.path.basename(n).startswith("_")]
-        if len(texts) != 1:
-            raise PairsFileError(f"{path}: expected one Tatoeba .txt file in the archive, found {texts}.")
-        return _tatoeba_lines(_decode(archive.read(texts[0]), f"{path}:{texts[0]}"), f"{path}:{texts[0]}")
+    try:
+        with zipfile.ZipFile(handle or path) as archive:
+            texts = [n for n in archive.namelist() if n.endswith(".txt") and not os.path.basename(n).startswith("_")]
+            if len(texts) != 1:
+                raise PairsFileError(f"{path}: expected one Tatoeba .txt file in the archive, found {texts}.")
+            text = archive.read(texts[0])
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # truncated or corrupt
+        raise PairsFileError(f"{path}: not a readable .zip archive ({type(e).__name__}: {e}).") from None
+    return _tatoeba_lines(_decode(text, f"{path}:{texts[0]}"), f"{path}:{texts[0]}")
 
 
 def read_pairs(path: str = "") -> list[Pair]:

@@ -7,6 +7,9 @@ zero-initialised head (section 3.2 of the paper: "we remove the pre-trained pred
 zero-initialized D x K feedforward layer"). Any other difference is an error naming the keys.
 """
 
+import zipfile
+import zlib
+
 import flax
 import jax
 import numpy as np
@@ -48,8 +51,8 @@ def load(path: str, template, skip: tuple[str, ...] = ()) -> dict:
     try:
         with np.load(path) as archive:
             checkpoint = {k: archive[k] for k in archive.files if k not in skip}
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path} is not a readable .npz checkpoint ({e}).") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:  # missing, truncated, corrupt
+        raise ValueError(f"{path} is not a readable .npz checkpoint ({type(e).__name__}: {e}).") from None
     expected = {"/".join(k): tuple(v.shape) for k, v in flax.traverse_util.flatten_dict(template).items()}
     missing = sorted(set(expected) - set(checkpoint))
     unknown = sorted(set(checkpoint) - set(expected))

@@ -196,6 +196,24 @@ def test_cifar10_without_files_is_a_clear_error(tmp_path):
         input_pipeline.get_data({"name": "cifar10", "data_dir": str(tmp_path)})
 
 
+@pytest.mark.parametrize("damage", ["truncated", "flipped bytes"])
+def test_a_damaged_cifar10_archive_is_a_clear_error(tmp_path, damage):
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (20, 32, 32, 3), np.uint8), "y_train": np.arange(20) % 10,
+              "x_test": rng.integers(0, 256, (10, 32, 32, 3), np.uint8), "y_test": np.arange(10)}
+    path = tmp_path / "cifar10" / "cifar10.npz"
+    path.parent.mkdir()
+    np.savez_compressed(path, **arrays)
+    whole = bytearray(path.read_bytes())
+    if damage == "truncated":
+        whole = whole[: len(whole) // 2]
+    else:  # inside the first member's compressed data: its CRC or its deflate stream fails
+        whole[200:210] = bytes(255 - b for b in whole[200:210])
+    path.write_bytes(bytes(whole))
+    with pytest.raises(ValueError, match=r"Cannot read the CIFAR-10 archive .*cifar10.npz: (BadZipFile|error)"):
+        input_pipeline.get_data({"name": "cifar10", "data_dir": str(tmp_path)})
+
+
 def test_held_out_split_and_standardization():
     data = input_pipeline.get_data({
         "name": "usps", "held_out": 1000, "standardize": "per_channel", "eval_splits": ("held_out", "test"),

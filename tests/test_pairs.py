@@ -70,6 +70,9 @@ def test_tatoeba_line_without_a_tab_and_unknown_types(tmp_path):
     with pytest.raises(PairsFileError, match="not a readable .xlsx"):
         (tmp_path / "fake.xlsx").write_text("not a workbook")
         pairs.read_pairs(str(tmp_path / "fake.xlsx"))
+    (tmp_path / "cut.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 40)  # a download cut short
+    with pytest.raises(PairsFileError, match=r"cut.zip: not a readable .zip archive \(BadZipFile"):
+        pairs.read_pairs(str(tmp_path / "cut.zip"))
 
 
 def test_split_is_deterministic_and_keeps_a_sentences_translations_together():

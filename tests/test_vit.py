@@ -75,6 +75,10 @@ def test_unknown_and_missing_keys_are_named(tmp_path):
     (tmp_path / "broken.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a readable .npz checkpoint"):
         vit_checkpoints.load(str(tmp_path / "broken.npz"), template)
+    whole = open(path, "rb").read()  # an interrupted download: a zip cut short
+    (tmp_path / "truncated.npz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r"truncated.npz is not a readable .npz checkpoint \(BadZipFile"):
+        vit_checkpoints.load(str(tmp_path / "truncated.npz"), template)
 
 
 def test_rollout_of_attention_that_stays_put_is_the_identity():
