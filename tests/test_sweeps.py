@@ -5,8 +5,10 @@ import csv
 import io
 import json
 import shlex
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -106,3 +108,20 @@ def test_a_failed_run_does_not_stop_the_sweep(tmp_path):
     assert "NonFiniteLossError" in output  # the failed run's own error is shown
     assert sweep.is_finished(str(tmp_path / "schedule.learning_rate=0.003"))
     assert not sweep.is_finished(str(tmp_path / "schedule.learning_rate=1e30"))
+
+
+def test_sigterm_stops_the_sweep_however_the_run_in_progress_exits(tmp_path):
+    # SIGTERM during the first run's start-up (before its trainer handles the signal, so it dies of it) must stop
+    # the sweep, not count as a failed run and go on to the next.
+    sweeping = subprocess.Popen(
+        [sys.executable, "-m", "train.sweep", "--config=configs/lecun1989.py:smoke", f"--workdir={tmp_path}"],
+        cwd=REPO, env=env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for line in sweeping.stdout:
+        if line.startswith("[sweep] seed=0:"):
+            break
+    time.sleep(0.5)
+    sweeping.send_signal(signal.SIGTERM)
+    output = sweeping.communicate(timeout=300)[0]
+    assert sweeping.returncode != 0
+    assert "seed=0 stopped before the end (preempted)" in output
+    assert "going on" not in output and not (tmp_path / "seed=1").exists()

@@ -128,16 +128,22 @@ def run_locally(planned, sweep_dir: str) -> None:
             continue
         print(f"[sweep] {name}: {shlex.join(command)}", flush=True)
         child = subprocess.Popen([sys.executable, *command[1:]], cwd=REPO)
-        previous = signal.signal(signal.SIGTERM, lambda signum, frame, child=child: child.send_signal(signum))
+        terminated = []
+
+        def pass_on(signum, frame, child=child, terminated=terminated):
+            terminated.append(signum)
+            child.send_signal(signum)
+
+        previous = signal.signal(signal.SIGTERM, pass_on)
         try:
             status = child.wait()
         finally:
             signal.signal(signal.SIGTERM, previous)
+        if terminated or (status == 0 and not is_finished(workdir)):
+            raise SystemExit(f"[sweep] {name} stopped before the end (preempted); rerun to resume the sweep.")
         if status != 0:
             print(f"[sweep] {name} failed with status {status} (its error is above); going on.", flush=True)
             failed.append(name)
-        elif not is_finished(workdir):
-            raise SystemExit(f"[sweep] {name} stopped before the end (preempted); rerun to resume the sweep.")
     if failed:
         raise SystemExit(f"[sweep] {len(failed)} of {len(planned)} runs failed: {', '.join(failed)}. The others "
                          "finished; rerunning the sweep retries the failed ones from their last checkpoints.")
