@@ -257,6 +257,23 @@ def test_a_checkpoint_of_another_model_or_optimizer_is_a_clear_error_and_stays_p
     assert not os.path.exists(tmp_path / "corrupt_checkpoints")
 
 
+def test_a_resumed_run_logs_each_step_once_past_a_record_cut_short(tmp_path):
+    overrides = {"train_epochs": 2.0, "checkpoint_every_epochs": 1.0}
+    train.train_and_evaluate(_config(**overrides), str(tmp_path / "whole"))
+    expected = read_metrics(str(tmp_path / "whole"))
+    workdir = tmp_path / "killed"
+    train.train_and_evaluate(_config(**overrides), str(workdir))
+    # As if killed while writing a record just after step 16 was logged but before its checkpoint was saved.
+    shutil.rmtree(workdir / "checkpoints" / "16")
+    os.remove(workdir / "summary.json")
+    with open(workdir / "metrics.jsonl", "a") as f:
+        f.write('{"step": 16, "training/lo')
+    train.train_and_evaluate(_config(**overrides), str(workdir))
+    resumed = read_metrics(str(workdir))
+    assert [r["step"] for r in resumed] == [r["step"] for r in expected]  # step 16's records once each
+    assert [r.get("test/loss") for r in resumed] == [r.get("test/loss") for r in expected]
+
+
 def test_evaluation_counts_every_example_once(tmp_path):
     config = _config(**{"data.num_eval": 203, "eval_batch_size": 100})
     final = train.train_and_evaluate(config, str(tmp_path))

@@ -133,7 +133,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         writer.write(step, results)
         return results
 
-    writer = metric_writers.MetricWriter(workdir)
+    writer = metric_writers.MetricWriter(workdir, resume_step=int(state.step))
     try:
         step = int(state.step)
         report = progress.Progress(total_steps, config.batch_size, step)

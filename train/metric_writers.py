@@ -29,12 +29,15 @@ class MetricWriter:
     """Appends every record to metrics.jsonl at once; TensorBoard events are written, in order, by a background
     thread, so opening TensorBoard never delays training."""
 
-    def __init__(self, workdir: str):
+    def __init__(self, workdir: str, resume_step: int = 0):
+        """`resume_step`: the step training resumes from; the records after it are dropped (see `_truncate`)."""
         self._active = jax.process_index() == 0
         if not self._active:
             return
         os.makedirs(workdir, exist_ok=True)
-        self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")  # noqa: SIM115 (kept open for the run)
+        path = os.path.join(workdir, "metrics.jsonl")
+        _truncate(path, resume_step)
+        self._jsonl = open(path, "a")  # noqa: SIM115 (kept open for the run)
         self._background = futures.ThreadPoolExecutor(1, thread_name_prefix="tensorboard")
         self._tensorboard = self._background.submit(_open_tensorboard, os.path.join(workdir, "tensorboard"))
         self._pending = [self._tensorboard]
@@ -64,13 +67,37 @@ class MetricWriter:
                 pending.result()
 
 
+def _truncate(path: str, step: int) -> None:
+    """Keeps the records of metrics.jsonl up to `step`. A run resumed from its checkpoint at `step` logs the
+    steps after it again, so a run killed after logging them would otherwise hold those steps twice; and a kill
+    during a write can leave a last record cut short, which no reader could parse."""
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lines = f.readlines()
+    kept = []
+    for line in lines:
+        try:
+            if line.endswith("\n") and json.loads(line)["step"] <= step:
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):  # a record cut short or damaged: nothing to keep
+            pass
+    if len(kept) != len(lines):
+        _replace(path, "".join(kept))
+
+
+def _replace(path: str, text: str) -> None:
+    """Writes `text` to `path` atomically: a kill leaves the old file or the new one, never a part."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
 def write_json(workdir: str, filename: str, content: Mapping) -> None:
     if jax.process_index() != 0:
         return
     os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, filename), "w") as f:
-        json.dump(content, f, indent=2, sort_keys=True, default=str)
-        f.write("\n")
+    _replace(os.path.join(workdir, filename), json.dumps(content, indent=2, sort_keys=True, default=str) + "\n")
 
 
 UNLOGGED_SUMS = "unlogged_sums.json"
