@@ -274,6 +274,22 @@ def test_a_resumed_run_logs_each_step_once_past_a_record_cut_short(tmp_path):
     assert [r.get("test/loss") for r in resumed] == [r.get("test/loss") for r in expected]
 
 
+def test_resuming_under_a_changed_config_names_the_changes_and_keeps_the_earlier_config(tmp_path, caplog):
+    train.train_and_evaluate(_config(train_epochs=1.0), str(tmp_path))  # 8 steps
+    longer = _config(**{"train_epochs": 2.0, "schedule.learning_rate": 1e-3})
+    train.train_and_evaluate(longer, str(tmp_path))
+    assert "Resuming at step 8 under a changed config" in caplog.text
+    assert "schedule.learning_rate: 0.003 -> 0.001" in caplog.text and "train_epochs: 1.0 -> 2.0" in caplog.text
+    with open(tmp_path / "config_until_step_8.json") as f:
+        assert json.load(f)["train_epochs"] == 1.0
+    with open(tmp_path / "config.json") as f:
+        assert json.load(f)["train_epochs"] == 2.0
+    caplog.clear()
+    train.train_and_evaluate(longer, str(tmp_path))  # the same config again: nothing to say, nothing kept
+    assert "changed config" not in caplog.text
+    assert sorted(p.name for p in tmp_path.glob("config*.json")) == ["config.json", "config_until_step_8.json"]
+
+
 def test_evaluation_counts_every_example_once(tmp_path):
     config = _config(**{"data.num_eval": 203, "eval_batch_size": 100})
     final = train.train_and_evaluate(config, str(tmp_path))

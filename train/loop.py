@@ -96,7 +96,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     if restored is not None:
         state = restored
         logging.info("Resumed from the checkpoint at step %d in %s.", int(state.step), workdir)
-    metric_writers.write_json(workdir, "config.json", config.to_dict())
+    metric_writers.write_config(workdir, config.to_dict(), int(state.step))
 
     compiler_options = dict(config.get("compiler_options", {}))
     compute_dtype = config.get("compute_dtype", "float32")

@@ -11,6 +11,7 @@ from concurrent import futures
 
 import jax
 import numpy as np
+from absl import logging
 
 
 def _plain(value):
@@ -98,6 +99,35 @@ def write_json(workdir: str, filename: str, content: Mapping) -> None:
         return
     os.makedirs(workdir, exist_ok=True)
     _replace(os.path.join(workdir, filename), json.dumps(content, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def write_config(workdir: str, config: Mapping, resumed_step: int) -> None:
+    """config.json. A run resumed (from `resumed_step` > 0) under a config that differs from the one that wrote
+    its workdir logs a warning naming the changed fields, and keeps the earlier file as
+    config_until_step_<step>.json, so the run's record says which settings trained which steps."""
+    path = os.path.join(workdir, "config.json")
+    if resumed_step and jax.process_index() == 0 and os.path.exists(path):
+        with open(path) as f:
+            before = _flat(json.load(f))
+        after = _flat(json.loads(json.dumps(dict(config), default=str)))
+        changed = [f"{k}: {before.get(k, 'absent')} -> {after.get(k, 'absent')}"
+                   for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+        if changed:
+            earlier = f"config_until_step_{resumed_step}.json"
+            os.replace(path, os.path.join(workdir, earlier))
+            logging.warning("Resuming at step %d under a changed config (%s); the earlier one is kept as %s.",
+                            resumed_step, "; ".join(changed), earlier)
+    write_json(workdir, "config.json", config)
+
+
+def _flat(tree: Mapping, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 UNLOGGED_SUMS = "unlogged_sums.json"
