@@ -33,6 +33,8 @@ def test_durations_in_steps_or_epochs():
     assert durations.to_steps({}, "eval_every", 10, default=3) == 3
     with pytest.raises(ValueError, match="not both"):
         durations.to_steps({"train_steps": 7, "train_epochs": 1.0}, "train", 10)
+    with pytest.raises(ValueError, match=r"train_steps / train_epochs must be positive \(0: unset\); got 0 and -1"):
+        durations.to_steps({"train_epochs": -1.0}, "train", 10)
 
 
 def test_alexnet_sgd_is_the_papers_update_rule():

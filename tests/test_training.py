@@ -290,6 +290,12 @@ def test_resuming_under_a_changed_config_names_the_changes_and_keeps_the_earlier
     assert sorted(p.name for p in tmp_path.glob("config*.json")) == ["config.json", "config_until_step_8.json"]
 
 
+@pytest.mark.parametrize("field", ["batch_size", "eval_batch_size"])
+def test_a_batch_of_no_examples_is_a_clear_error(tmp_path, field):
+    with pytest.raises(ValueError, match=f"{field}=0 must be a positive number of examples"):
+        train.train_and_evaluate(_config(**{field: 0}), str(tmp_path))
+
+
 def test_evaluation_counts_every_example_once(tmp_path):
     config = _config(**{"data.num_eval": 203, "eval_batch_size": 100})
     final = train.train_and_evaluate(config, str(tmp_path))

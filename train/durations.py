@@ -4,7 +4,8 @@ from collections.abc import Mapping
 
 
 def to_steps(config: Mapping, prefix: str, steps_per_epoch: int, default: int | None = None) -> int:
-    """Reads `<prefix>_steps` or `<prefix>_epochs` (at most one non-zero) and returns a number of steps.
+    """Reads `<prefix>_steps` or `<prefix>_epochs` (at most one non-zero, none negative) and returns a number of
+    steps.
 
     Epochs may be fractional; they round to the nearest step (at least 1).
     """
@@ -12,6 +13,8 @@ def to_steps(config: Mapping, prefix: str, steps_per_epoch: int, default: int | 
     epochs = config.get(f"{prefix}_epochs", 0) or 0
     if steps and epochs:
         raise ValueError(f"Give {prefix}_steps or {prefix}_epochs, not both ({steps} and {epochs}).")
+    if steps < 0 or epochs < 0:
+        raise ValueError(f"{prefix}_steps / {prefix}_epochs must be positive (0: unset); got {steps} and {epochs}.")
     if steps:
         return int(steps)
     if epochs:

@@ -48,6 +48,9 @@ def _check_finite(loss: float, step: int, stop: int, schedule, checkpointer) -> 
 
 def _checked_accumulation_steps(config: ml_collections.ConfigDict, mesh) -> int:
     """config.gradient_accumulation_steps, once every batch (and microbatch) is known to divide over the mesh."""
+    for field in ("batch_size", "eval_batch_size"):
+        if config[field] < 1:
+            raise ValueError(f"{field}={config[field]} must be a positive number of examples.")
     accumulation_steps = config.get("gradient_accumulation_steps", 1)
     if accumulation_steps < 1 or config.batch_size % accumulation_steps:
         raise ValueError(f"gradient_accumulation_steps={accumulation_steps} must be >= 1 and divide "
