@@ -42,6 +42,10 @@ def _select_splits(raw: dict[str, dict], data_config: Mapping) -> tuple[dict, di
         raw = {**raw, "train": {k: v[:-held_out] for k, v in train.items()},
                "held_out": {k: v[-held_out:] for k, v in train.items()}}
 
+    for field in ("num_train", "num_eval"):
+        if data_config.get(field, 0) < 0:
+            raise ValueError(f"{field}={data_config[field]} must be a number of examples (0: all of them).")
+
     def cut(split: dict, limit: int) -> dict:
         return {k: v[:limit] for k, v in split.items()} if limit else dict(split)
 

@@ -81,6 +81,8 @@ def test_unknown_names_list_the_choices():
         input_pipeline.get_data({"name": "usps", "shuffle": True})
     with pytest.raises(ValueError, match="Unknown evaluation split 'validation'"):
         input_pipeline.get_data({"name": "usps", "eval_splits": ("validation",)})
+    with pytest.raises(ValueError, match=r"num_train=-3 must be a number of examples \(0: all of them\)"):
+        input_pipeline.get_data({"name": "usps", "num_train": -3})
 
 
 def test_random_translation_shifts_content_and_fills_background():

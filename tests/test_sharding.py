@@ -1,5 +1,5 @@
 """Datasets dealt out over the devices: any rows gathered back in any order, and evaluation batches read
-locally, equal the host arrays for 1, 2 and 4 devices."""
+locally, equal the host arrays for 1, 2 and 4 devices; a mesh of devices that are not there is a clear error."""
 
 import jax
 import jax.numpy as jnp
@@ -32,3 +32,10 @@ def test_evaluation_batches_are_read_where_they_lie(devices):
     for index in range(2):
         batch = jax.jit(lambda s, i: sharding.local_batch(s, i, 8, mesh))(stored, index)
         np.testing.assert_array_equal(batch, arrays[index * 8:(index + 1) * 8])
+
+
+def test_a_mesh_of_more_devices_than_visible_or_a_negative_number_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"num_devices=-1 must be a number of devices \(0: all of them\)"):
+        sharding.make_mesh(-1)
+    with pytest.raises(ValueError, match=f"num_devices={len(jax.devices()) + 1} but only"):
+        sharding.make_mesh(len(jax.devices()) + 1)

@@ -16,6 +16,8 @@ DATA_AXIS = "data"
 def make_mesh(num_devices: int = 0) -> Mesh:
     """A 1-D data-parallel mesh over the first `num_devices` devices (0 = all of them, on every host)."""
     devices = jax.devices()
+    if num_devices < 0:
+        raise ValueError(f"num_devices={num_devices} must be a number of devices (0: all of them).")
     if num_devices:
         if num_devices > len(devices):
             raise ValueError(f"num_devices={num_devices} but only {len(devices)} device(s) are visible.")
