@@ -120,6 +120,9 @@ class ViT(nn.Module):
     @nn.compact
     def __call__(self, images, train: bool = False):
         p = self.patch_size
+        if images.shape[1] % p or images.shape[2] % p:  # a strided VALID convolution would drop the remainder
+            raise ValueError(f"ViT with patch_size={p} needs images whose sides are multiples of {p}; got "
+                             f"{images.shape[1]}x{images.shape[2]}.")
         # Our Conv: the same parameters as nn.Conv, with gradients laid out for the CPU's fast convolutions
         # inside the trainer's compiled loop (models/layers/conv.py).
         x = Conv(self.hidden_size, (p, p), strides=(p, p), padding="VALID", name="embedding")(images)

@@ -22,6 +22,8 @@ def test_patch_embedding_is_a_linear_map_of_each_flattened_patch():
     patches = images.reshape(2, 2, 4, 2, 4, 3).transpose(0, 1, 3, 2, 4, 5).reshape(2, 4, 4 * 4 * 3)
     reference = patches @ params["embedding"]["kernel"].reshape(48, 16) + params["embedding"]["bias"]
     np.testing.assert_allclose(conv.reshape(2, 4, 16), reference, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"patch_size=4 needs images whose sides are multiples of 4; got 10x8"):
+        model.init(jax.random.PRNGKey(1), jnp.zeros((1, 10, 8, 3)))  # would silently drop two rows of pixels
 
 
 def _checkpoint(tmp_path, image_size=8, num_classes=5):
