@@ -84,8 +84,13 @@ def load(config: Mapping, workdir: str) -> TranslationData:
     splits, texts = {}, {}
     for name, split in oriented.items():
         if name == "train":  # a pair cut short would teach a wrong translation
-            split = [(s, t) for s, t in split if len(source_tokenizer.encode(s)) < length
-                     and len(target_tokenizer.encode(t)) < length]
+            fitting = [(s, t) for s, t in split if len(source_tokenizer.encode(s)) < length
+                       and len(target_tokenizer.encode(t)) < length]
+            if not fitting:
+                raise ValueError(f"None of the {len(split)} training pairs fits in max_length={length} tokens "
+                                 "(with its end token); raise data.translation.max_length or use a subword "
+                                 "tokenizer.")
+            split = fitting
         sources, targets = [s for s, _ in split], [t for _, t in split]
         splits[name] = {
             "source": encode(source_tokenizer, sources, length, [], [tokenizers.EOS]),

@@ -58,6 +58,9 @@ def test_translation_arrays_from_separate_split_files(tmp_path):
     assert sorted(os.listdir(tmp_path / "workdir" / "tokenizers")) == ["en_subword.model", "zh_character.json"]
     with pytest.raises(ValueError, match=r"Unknown direction 'zh-fr'"):
         translation.load({**config, "direction": "zh-fr"}, str(tmp_path / "workdir"))
+    # Training pairs longer than max_length are left out; if none is left, that is said, not "0 examples" later.
+    with pytest.raises(ValueError, match=r"None of the 200 training pairs fits in max_length=3 tokens"):
+        translation.load({**config, "max_length": 3}, str(tmp_path / "workdir"))
 
 
 def test_bleu_plumbing_on_known_cases():
