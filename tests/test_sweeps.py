@@ -36,6 +36,8 @@ def test_a_sweep_runs_skips_finished_runs_and_collects_into_a_table(tmp_path):
     assert _sweep(*flags).count("finished already") == 3
 
     header, rows = collect.table([str(tmp_path)], ["test/error", "step"])
+    with pytest.raises(ValueError, match=r"logged \['test/eror'\]; logged metrics: \[.*'test/error'"):
+        collect.table([str(tmp_path)], ["test/eror"])
     assert header == ["run", "seed", "test/error", "step"]
     assert [row[:2] for row in rows] == [["seed=0", 0], ["seed=1", 1], ["seed=2", 2]]
     for row in rows:

@@ -54,11 +54,16 @@ def find_runs(paths: list[str]) -> list[tuple[str, dict, str]]:
 
 
 def table(paths: list[str], columns: list[str]) -> tuple[list[str], list[list]]:
-    """Header and rows: run, its override keys, then `columns` (None where a run lacks one)."""
+    """Header and rows: run, its override keys, then `columns` (None where a run lacks one; a column that no run
+    logged is an error naming the logged ones)."""
     runs = find_runs(paths)
     values = [latest_values(workdir) for _, _, workdir in runs]
     if not columns:
         columns = sorted({k for v in values for k in v if "/" in k and not k.startswith("training/")})
+    logged = sorted({k for v in values for k in v})
+    missing = [c for c in columns if c not in logged]
+    if missing:  # a misspelt column would otherwise print as a column of "-"
+        raise ValueError(f"No run under {paths} logged {missing}; logged metrics: {logged}.")
     override_keys = list(dict.fromkeys(k for _, overrides, _ in runs for k in overrides))
     header = ["run", *override_keys, *columns]
     rows = [[name, *(overrides.get(k) for k in override_keys), *(v.get(c) for c in columns)]
@@ -89,7 +94,11 @@ def render(header: list[str], rows: list[list], fmt: str) -> str:
 def main(argv):
     if len(argv) < 2:
         raise app.UsageError("Give one or more run or sweep directories.")
-    print(render(*table(argv[1:], flags.FLAGS.columns), flags.FLAGS.format), end="")
+    try:
+        header, rows = table(argv[1:], flags.FLAGS.columns)
+    except (ValueError, FileNotFoundError) as e:
+        raise app.UsageError(str(e)) from e
+    print(render(header, rows, flags.FLAGS.format), end="")
 
 
 if __name__ == "__main__":  # flags are defined only when run, so the tools import together
