@@ -29,8 +29,7 @@ def _is_candidate(width: int) -> jax.Array:
 
 
 def _forward(wx, b, U, c0, h0, mask, unroll):
-    """wx (T, B, 4H) time-major input products x_t W (f, i, c, o blocks), mask (T, B) or None. The bias is
-    added inside the loop, where it fuses into the activation, not as a pass of its own over all of wx."""
+    """wx (T, B, 4H) time-major input products x_t W (f, i, c, o blocks; the loop adds b), mask (T, B) or None."""
 
     def step(carry, inputs):
         c, h = carry
