@@ -6,7 +6,7 @@ pixel predicted from its left, upper and upper-left neighbours; red and blue the
 from green's), which xz packs to about 82 MiB; that goes as two parts of about 41 MiB, one per call. Only the
 1,000 exact test images travel (the JPEG-degraded 9,000 are for the labelled all-10,000 figure, computed here).
 
-    python .gpu/cifar_bundle.py pack ../shared/data/cifar10/cifar10.npz .gpu_data    # here: part0.xz, part1.xz
+    python .gpu/cifar_bundle.py pack ../shared/data/cifar10/cifar10.npz .gpu_data    # here: part0.npz, part1.npz
     python .gpu/cifar_bundle.py unpack /tmp/kit /tmp/data/cifar10/cifar10.npz         # there, from both parts
 
 `unpack` checks the reassembled arrays against the SHA-256 sums that `pack` wrote into part 0 and stops with an
