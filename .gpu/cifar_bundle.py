@@ -1,12 +1,11 @@
 """CIFAR-10 in pieces small enough for the device tool (64 MiB a call), losslessly, and back.
 
 The training images do not fit one call even compressed (xz alone: about 111 MiB for 50,000, extrapolated from
-5,000), so each image is
-turned into prediction residuals first (per colour plane, the median edge detector of LOCO-I / JPEG-LS: each
-pixel predicted from its left, upper and upper-left neighbours; red and blue then as their residuals' difference
-from green's), which xz packs to about 82 MiB; that goes as two parts (44.0 and 41.0 MiB, part 0 with the labels
-and test images), one per call. Only the
-1,000 exact test images travel (the JPEG-degraded 9,000 are for the labelled all-10,000 figure, computed here).
+5,000), so each image is turned into prediction residuals first (per colour plane, the median edge detector of
+LOCO-I / JPEG-LS: each pixel predicted from its left, upper and upper-left neighbours; red and blue then as their
+residuals' difference from green's), which xz packs to about 82 MiB; that goes as two parts (44.0 and 41.0 MiB,
+part 0 with the labels and test images), one per call. Only the 1,000 exact test images travel (the JPEG-degraded
+9,000 are for the labelled all-10,000 figure, computed here).
 
     python .gpu/cifar_bundle.py pack ../shared/data/cifar10/cifar10.npz .gpu_data    # here: part0.npz, part1.npz
     python .gpu/cifar_bundle.py unpack /tmp/kit /tmp/data/cifar10/cifar10.npz         # there, from both parts
