@@ -194,15 +194,17 @@ def test_scaled_tanh_maps_plus_minus_one_to_itself():
     np.testing.assert_allclose(scaled_tanh(jnp.array([-1.0, 0.0, 1.0])), [-1.0, 0.0, 1.0], atol=1e-4)
 
 
+@pytest.mark.parametrize("stride", [1, 2])  # stride 2 has its own backward pass
 @pytest.mark.parametrize("connections", [((0, 1), (1, 2), (0, 2), (0, 1, 2)), None])
-def test_connection_table_conv_equals_per_map_reference(connections):
-    layer = ConnectionTableConv(connections, kernel_size=3, strides=2, padding=1, pad_value=-1.0, unit_bias=True,
-                                num_outputs=4)
+def test_connection_table_conv_equals_per_map_reference(connections, stride):
+    layer = ConnectionTableConv(connections, kernel_size=3, strides=stride, padding=1, pad_value=-1.0,
+                                unit_bias=True, num_outputs=4)
     table = connections or ((0, 1, 2),) * 4  # None: every map reads every input
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 7, 3))
     variables = layer.init(jax.random.PRNGKey(1), x)
     kernel, bias = variables["params"]["kernel"], variables["params"]["bias"]
-    assert kernel.shape == (3, 3, sum(map(len, table))) and bias.shape == (4, 4, 4)
+    out = (7 + 2 - 3) // stride + 1  # 7 pixels, padded by 1 on each side, 3x3 fields
+    assert kernel.shape == (3, 3, sum(map(len, table))) and bias.shape == (out, out, 4)
 
     def reference(kernel, x):  # one plain convolution per output map over the maps it reads
         padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-1.0)
@@ -211,7 +213,8 @@ def test_connection_table_conv_equals_per_map_reference(connections):
             k = kernel[:, :, start:start + len(inputs)][..., None]
             start += len(inputs)
             maps.append(jax.lax.conv_general_dilated(
-                padded[..., list(inputs)], k, (2, 2), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                padded[..., list(inputs)], k, (stride, stride), "VALID",
+                dimension_numbers=("NHWC", "HWIO", "NHWC"),
             )[..., 0])
         return jnp.stack(maps, -1) + bias
 
@@ -219,11 +222,14 @@ def test_connection_table_conv_equals_per_map_reference(connections):
         return layer.apply({"params": {"kernel": kernel, "bias": bias}}, x)
 
     np.testing.assert_allclose(ours(kernel, x), reference(kernel, x), rtol=1e-5, atol=1e-5)
-    # The im2col lowering must also give the convolution's gradients (kernel and input).
-    weights = jax.random.normal(jax.random.PRNGKey(2), (2, 4, 4, 4))
+    # The hand-written backward pass must give the convolution's gradients (kernel and input), also per
+    # example under vmap (LeNet-5's curvature estimate differentiates it that way).
+    weights = jax.random.normal(jax.random.PRNGKey(2), (2, out, out, 4))
     grads = [jax.grad(lambda k, x, f=f: jnp.sum(f(k, x) * weights), argnums=(0, 1))(kernel, x)
              for f in (ours, reference)]
-    for got, want in zip(*grads, strict=True):
+    per_example = [jax.vmap(jax.grad(lambda k, x, w, f=f: jnp.sum(f(k, x[None]) * w)), (None, 0, 0))(
+        kernel, x, weights) for f in (ours, reference)]
+    for got, want in [*zip(*grads, strict=True), tuple(per_example)]:
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
