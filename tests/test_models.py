@@ -222,8 +222,8 @@ def test_connection_table_conv_equals_per_map_reference(connections, stride):
         return layer.apply({"params": {"kernel": kernel, "bias": bias}}, x)
 
     np.testing.assert_allclose(ours(kernel, x), reference(kernel, x), rtol=1e-5, atol=1e-5)
-    # The hand-written backward pass must give the convolution's gradients (kernel and input), also per
-    # example under vmap (LeNet-5's curvature estimate differentiates it that way).
+    # Both lowerings must give the convolution's gradients (kernel and input), also per example under vmap
+    # (as LeNet-5's curvature estimate differentiates): autodiff at stride 1, the hand-written pass at stride 2.
     weights = jax.random.normal(jax.random.PRNGKey(2), (2, out, out, 4))
     grads = [jax.grad(lambda k, x, f=f: jnp.sum(f(k, x) * weights), argnums=(0, 1))(kernel, x)
              for f in (ours, reference)]
