@@ -222,6 +222,9 @@ def test_connection_table_conv_equals_per_map_reference(connections, stride):
         return layer.apply({"params": {"kernel": kernel, "bias": bias}}, x)
 
     np.testing.assert_allclose(ours(kernel, x), reference(kernel, x), rtol=1e-5, atol=1e-5)
+    # At stride 2 the undifferentiated pass gathers its patches and the differentiated one slices them: the
+    # same numbers, so evaluation sees exactly the network that training differentiates.
+    np.testing.assert_array_equal(jax.vjp(ours, kernel, x)[0], ours(kernel, x))
     # Both lowerings must give the convolution's gradients (kernel and input), also per example under vmap
     # (as LeNet-5's curvature estimate differentiates): autodiff at stride 1, the hand-written pass at stride 2.
     weights = jax.random.normal(jax.random.PRNGKey(2), (2, out, out, 4))
