@@ -98,7 +98,7 @@ def shrink_for_smoke(config: ml_collections.ConfigDict, num_train: int = 256) ->
 
 
 # XLA:CPU's YNNPACK fusion of dots, elementwise ops and reductions (in XLA_FLAGS: --xla_cpu_experimental_ynn_
-# fusion_type=dot,eltwise,reduce). CIFAR ResNet-20 trains faster with it on a 2-core CPU (see README, Speed);
+# fusion_type=dot,eltwise,reduce). CIFAR ResNet-20 trains faster with it on a 2-core CPU (see docs/speed.md);
 # ../shared/CPU-PERF-NOTES.md measured it slowing ViT and the Transformer, so convolutional configs opt in.
 CPU_CONV_NET_OPTIONS = {
     "xla_cpu_experimental_ynn_fusion_type": ",".join(

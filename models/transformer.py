@@ -122,7 +122,7 @@ class Transformer(nn.Module):
             # The pre-softmax projection x W with W stored transposed, (vocabulary, d_model) like an embedding
             # table, and applied by `attend`: the same function and initialisation as a bias-free Dense layer, but
             # XLA:CPU then forms its weight gradient without transposing the (tokens, vocabulary) logit gradient,
-            # which made the Transformer benchmark's step about 8% faster (README, Speed findings).
+            # which made the Transformer benchmark's step about 8% faster (docs/speed.md).
             self.output_projection = nn.Embed(
                 target_vocab, self.d_model, embedding_init=nn.initializers.lecun_normal(in_axis=-1, out_axis=-2))
         self.source_positions = AddPositions(self.max_length, self.learned_positions)

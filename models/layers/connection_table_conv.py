@@ -8,7 +8,7 @@ That convolution is computed as im2col: every receptive field laid out as a row,
 layers run per example (batch 1) in the papers' recipes, where XLA:CPU's convolution call and its two backward
 convolutions cost more than the arithmetic: the LeCun 1989 and LeNet-5 per-example steps ran 1.5-2.2x as fast
 this way, and for strided convolutions strided slices and a hand-written backward pass took the LeCun 1989 step
-from 53 to 35 us (README, Speed). Tested equal to `lax.conv_general_dilated`, values and gradients.
+from 53 to 35 us (docs/speed.md). Tested equal to `lax.conv_general_dilated`, values and gradients.
 """
 
 from collections.abc import Sequence
@@ -88,9 +88,9 @@ def _convolve_by_patches(x: jax.Array, kernel: jax.Array, stride: int) -> jax.Ar
     receptive field laid out as a row, then one matrix product over (row, column, map) of the field.
 
     At stride 1 this is a gather with static indices and autodiff does the rest. Strided convolutions (LeCun
-    1989's H1 and H2) take `_strided_convolve_by_patches`, measured faster there and slower at stride 1 (README,
-    Speed); its backward pass is written by hand, so forward-mode differentiation (`jax.jvp`) does not apply to
-    it, while `jax.grad` and `jax.vmap` do.
+    1989's H1 and H2) take `_strided_convolve_by_patches`, measured faster there and slower at stride 1
+    (docs/speed.md); its backward pass is written by hand, so forward-mode differentiation (`jax.jvp`) does not
+    apply to it, while `jax.grad` and `jax.vmap` do.
     """
     batch, height, width, maps = x.shape
     k = kernel.shape[0]

@@ -86,7 +86,7 @@ def conv2d(x: jax.Array, kernel: jax.Array, strides: Sequence[int] = (1, 1),
     An image smaller than the kernel in both directions (VGG's last block on CIFAR-10: 2x2 maps, 3x3 kernels)
     runs as one matrix product: XLA:CPU's convolution took 1,180 ms there for a batch of 128 with 512 maps, the
     product 13 ms (forward and backward 34 ms); for 3x3 images, or 2x8, the convolution is faster (measured;
-    README, Speed).
+    docs/speed.md).
     """
     strides, padding = tuple(strides), tuple(tuple(p) for p in padding)
     if x.shape[1] < kernel.shape[0] and x.shape[2] < kernel.shape[1]:

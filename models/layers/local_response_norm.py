@@ -18,7 +18,7 @@ def local_response_norm(x: jax.Array, k: float = 2.0, n: int = 5, alpha: float =
 
 def _inverse_power(d: jax.Array, beta: float) -> jax.Array:
     """d^-beta. For the paper's beta = 0.75 as d^-0.5 d^-0.25 = rsqrt(d) sqrt(rsqrt(d)): on XLA:CPU `power`
-    (exp(-beta log d)) and its derivative took most of LRN's time (README, Speed)."""
+    (exp(-beta log d)) and its derivative took most of LRN's time (docs/speed.md)."""
     if beta == 0.75:
         r = jax.lax.rsqrt(d)
         return r * jnp.sqrt(r)
