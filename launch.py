@@ -5,8 +5,12 @@ Any field can be overridden (`--config.batch_size=64`); a config argument follow
 SIGTERM saves one and exits (status 0) at the next chunk boundary.
 """
 
+import sys
+
 from absl import app, flags, logging
 from ml_collections import config_flags
+
+from configs import flag_checks
 
 config_flags.DEFINE_config_file("config", None, "Path to a config file in configs/.", lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics.jsonl, TensorBoard events, summary.")
@@ -21,6 +25,17 @@ flags.DEFINE_integer("num_processes", None, "Number of processes (with --jax_dis
 flags.DEFINE_integer("process_id", None, "This process's number, 0 ... num_processes - 1 (with --jax_distributed).")
 flags.mark_flags_as_required(["config", "workdir"])
 FLAGS = flags.FLAGS
+
+
+def parse_flags(argv):
+    """absl's parsing, after `flag_checks.check`: a missing config file or an override naming no field of the
+    config stops here with a message naming the valid choices, not a traceback."""
+    try:
+        flag_checks.check(argv[1:])
+    except (FileNotFoundError, ValueError) as error:
+        sys.stderr.write(f"FATAL Flags parsing error: {error}\n")
+        sys.exit(1)
+    return app.parse_flags_with_usage(argv)
 
 
 def main(argv):
@@ -44,4 +59,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -13,7 +13,7 @@ from configs import arguments
 
 CONFIG_NAMES = sorted(
     os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "configs", "*.py"))
-    if os.path.basename(p) not in ("__init__.py", "arguments.py", "base.py")
+    if os.path.basename(p) not in ("__init__.py", "arguments.py", "base.py", "flag_checks.py")
 )
 
 
@@ -81,6 +81,28 @@ def test_launch_rejects_a_misspelled_override(tmp_path):
                      workdir=tmp_path)
     assert result.returncode != 0
     assert "momentm" in result.stderr and "momentum" in result.stderr  # names the field and the close match
+    result = _launch("--config=configs/lecun1989.py:smoke", "--config.nonexistent=1", workdir=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no field 'nonexistent'. Its fields: [" in result.stderr
+
+
+def test_flag_checks_name_the_valid_choices(monkeypatch):
+    from configs import flag_checks
+
+    monkeypatch.chdir(REPO)
+    assert flag_checks.available_configs() == [f"configs/{name}.py" for name in CONFIG_NAMES]
+    with pytest.raises(FileNotFoundError, match=r"No config file 'configs/lenet6.py'; the configs are: \[.*"
+                                                r"'configs/lenet5.py'"):
+        flag_checks.check(["--config=configs/lenet6.py", "--workdir=w"])
+    with pytest.raises(ValueError, match=r"^--config.nonexistent: the config has no field 'nonexistent'\. Its "
+                                         r"fields: \[.*'seed'"):
+        flag_checks.check(["--config=configs/lecun1989.py:smoke", "--config.nonexistent=1"])
+    with pytest.raises(ValueError, match=r"--config.data has no field 'agument'\. Did you mean 'augment'\?"):
+        flag_checks.check(["--config", "configs/lecun1989.py", "--config.data.agument.flip=1"])
+    with pytest.raises(ValueError, match=r"Unknown config argument 'colour'.*valid: \['learning_rate', 'smoke'\]"):
+        flag_checks.check(["--config=configs/lecun1989.py:colour=red"])
+    flag_checks.check(["--config=configs/lecun1989.py:smoke", "--config.seed=3", "--config.optimizer.momentum",
+                       "0.9", "--config.schedule.learning_rate=0.1", "--workdir=w"])  # all valid: no error
 
 
 def test_launch_smoke_with_override_writes_results(tmp_path):

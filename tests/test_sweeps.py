@@ -60,6 +60,8 @@ def test_sweep_declarations_and_their_errors(tmp_path):
         sweep.declared_runs("configs/mlp.py")
     with pytest.raises(FileNotFoundError, match="no_such.py"):
         sweep.declared_runs("configs/no_such.py")
+    with pytest.raises(ValueError, match=r"--config.sed: the config has no field 'sed'\. Did you mean 'seed'"):
+        sweep.plan("configs/lecun1989.py:smoke", str(tmp_path), ["sed=1"])  # before any run starts
     with pytest.raises(FileNotFoundError, match="holds no run"):
         collect.table([str(tmp_path)], [])
 

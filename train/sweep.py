@@ -20,7 +20,6 @@ say) does not stop the others: the sweep names the failed runs at the end and ex
 (repeatable) adds an override to every run.
 """
 
-import importlib.util
 import json
 import os
 import shlex
@@ -30,22 +29,15 @@ import sys
 
 from absl import app, flags
 
+from configs import flag_checks
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _load_config_module(path: str):
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No config file {path!r}.")
-    spec = importlib.util.spec_from_file_location("swept_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def declared_runs(config: str) -> list[dict]:
     """The override dicts the config file's `get_sweep` declares for `config` ("path[:arguments]")."""
     path, _, argument = config.partition(":")
-    module = _load_config_module(path)
+    module = flag_checks.load_module(path)
     if not hasattr(module, "get_sweep"):
         raise ValueError(f"{path} declares no sweep (a get_sweep(arg) function returning a list of overrides).")
     runs = list(module.get_sweep(argument or None))
@@ -102,7 +94,10 @@ def plan(config: str, sweep_dir: str, common: list[str], grid: list[str] = ()) -
     names = [name for name, _ in runs]
     if len(set(names)) != len(names):
         raise ValueError(f"Sweep runs must differ; got the names {names}.")
-    return [(name, o, launch_command(config, o, os.path.join(sweep_dir, name), common)) for name, o in runs]
+    planned = [(name, o, launch_command(config, o, os.path.join(sweep_dir, name), common)) for name, o in runs]
+    for _, _, command in planned:  # a misspelt --set or --grid field stops the sweep before any run starts
+        flag_checks.check(command[2:])
+    return planned
 
 
 def is_finished(workdir: str) -> bool:
