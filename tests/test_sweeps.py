@@ -62,6 +62,11 @@ def test_sweep_declarations_and_their_errors(tmp_path):
         sweep.declared_runs("configs/no_such.py")
     with pytest.raises(ValueError, match=r"--config.sed: the config has no field 'sed'\. Did you mean 'seed'"):
         sweep.plan("configs/lecun1989.py:smoke", str(tmp_path), ["sed=1"])  # before any run starts
+    result = subprocess.run([sys.executable, "-m", "train.sweep", "--config=configs/lecun1989.py:smoke",
+                             f"--workdir={tmp_path}", "--set=sed=1"], cwd=REPO, env=env(), text=True,
+                            capture_output=True, timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.startswith("[sweep] --config.sed: the config has no field 'sed'. Did you mean 'seed'?")
     with pytest.raises(FileNotFoundError, match="holds no run"):
         collect.table([str(tmp_path)], [])
 

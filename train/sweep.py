@@ -148,7 +148,10 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     sweep_dir = os.path.abspath(flags.FLAGS.workdir)
-    planned = plan(flags.FLAGS.config, sweep_dir, flags.FLAGS.set, flags.FLAGS.grid)
+    try:
+        planned = plan(flags.FLAGS.config, sweep_dir, flags.FLAGS.set, flags.FLAGS.grid)
+    except (FileNotFoundError, ValueError) as error:  # a bad config, argument, grid or override: no traceback
+        raise SystemExit(f"[sweep] {error}") from None
     if flags.FLAGS.print_commands:
         for _, _, command in planned:
             print(shlex.join(command))
