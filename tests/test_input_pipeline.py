@@ -52,6 +52,17 @@ def test_real_mnist_counts(data_dir):
     assert data.num_train == 60_000 and len(data.eval_splits["test"]["label"]) == 10_000
 
 
+def test_real_fashion_mnist_from_the_debian_package():
+    if not os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist).")
+    data = input_pipeline.get_data({"name": "fashion_mnist"})  # no data directory: found where Debian puts it
+    test_labels = data.eval_splits["test"]["label"]
+    assert data.num_train == 60_000 and len(test_labels) == 10_000 and data.num_classes == 10
+    assert data.train["image"].shape[1:] == (28, 28, 1)
+    # Fashion-MNIST is balanced: 6,000 training and 1,000 test images of each of its ten classes.
+    assert set(np.bincount(data.train["label"])) == {6_000} and set(np.bincount(test_labels)) == {1_000}
+
+
 def test_missing_data_directory_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.delenv("JAX_CLASSICS_DATA_DIR", raising=False)
     with pytest.raises(FileNotFoundError, match=r"no IDX files found; looked in .*mnist.*data_dir"):
