@@ -18,7 +18,7 @@ CONFIG_DIR = os.path.dirname(os.path.abspath(__file__))
 
 def load_module(path: str):
     """The config module at `path` (a .py file), imported under its own name."""
-    if not os.path.isfile(path):
+    if not (os.path.isfile(path) and path.endswith(".py")):
         raise FileNotFoundError(f"No config file {path!r}; the configs are: {available_configs()}.")
     spec = importlib.util.spec_from_file_location(f"config_{os.path.basename(path)[:-3]}", path)
     module = importlib.util.module_from_spec(spec)
