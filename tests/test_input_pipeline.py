@@ -134,6 +134,12 @@ def test_gaussian_smoothing_keeps_constants_inside_and_spreads_an_impulse():
     np.testing.assert_allclose(constant[5:11, 5:11], 1.0, atol=1e-6)  # zero outside, so only the border dips
     impulse = np.asarray(augment.smooth(jnp.zeros((15, 15)).at[7, 7].set(1.0), kernel))
     np.testing.assert_allclose(impulse, np.outer(np.pad(kernel, 2), np.pad(kernel, 2)), atol=1e-7)
+    # A kernel longer than the field (sigma 4: 25 taps on 16 pixels) still gives one output per pixel: the
+    # middle of the full convolution.
+    wide_kernel, field = augment.gaussian_kernel(4.0), np.random.default_rng(0).uniform(-1, 1, (16, 16))
+    full = np.apply_along_axis(np.convolve, 1, np.apply_along_axis(np.convolve, 0, field, wide_kernel), wide_kernel)
+    np.testing.assert_allclose(augment.smooth(jnp.asarray(field, jnp.float32), wide_kernel), full[12:28, 12:28],
+                               atol=1e-6)
 
 
 def test_random_elastic_moves_pixels_smoothly_by_about_alpha_over_sigma():
@@ -148,6 +154,8 @@ def test_random_elastic_moves_pixels_smoothly_by_about_alpha_over_sigma():
     np.testing.assert_allclose(still({"image": image}, jax.random.PRNGKey(0))["image"], image, atol=1e-4)
     with pytest.raises(ValueError, match="elastic_sigma"):
         augment.build({"elastic_alpha": 8.0}, background=-1.0)
+    mnist_setting = augment.build({"elastic_alpha": 34.0, "elastic_sigma": 4.0}, background=-1.0)  # on 16 pixels
+    assert mnist_setting({"image": image}, jax.random.PRNGKey(0))["image"].shape == image.shape
 
 
 def test_pixel_range_maps_background_and_ink():
