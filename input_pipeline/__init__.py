@@ -37,7 +37,8 @@ def _select_splits(raw: dict[str, dict], data_config: Mapping) -> tuple[dict, di
     if held_out:
         count = num_examples(raw["train"])
         if not 0 < held_out < count:
-            raise ValueError(f"held_out={held_out} must leave training examples (there are {count}).")
+            raise ValueError(f"held_out={held_out} must be a number of training examples in 1..{count - 1} (there are "
+                             f"{count}; 0: none held out).")
         train = raw["train"]
         raw = {**raw, "train": {k: v[:-held_out] for k, v in train.items()},
                "held_out": {k: v[-held_out:] for k, v in train.items()}}

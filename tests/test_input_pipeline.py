@@ -251,6 +251,9 @@ def test_held_out_split_and_standardization():
     np.testing.assert_allclose(pixel_mean.train["image"].mean(axis=0), 0.0, atol=1e-5)
     with pytest.raises(ValueError, match="Unknown standardization 'zca'"):
         input_pipeline.get_data({"name": "usps", "standardize": "zca"})
+    for held_out in (-5, 7291):
+        with pytest.raises(ValueError, match=r"held_out=-?\d+ must be a number of training examples in 1..7290"):
+            input_pipeline.get_data({"name": "usps", "held_out": held_out})
 
 
 def test_horizontal_flip_mirrors_about_half_of_the_images():
