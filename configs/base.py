@@ -75,10 +75,27 @@ def base_config() -> ml_collections.ConfigDict:
         name="constant", learning_rate=0.1, values=(0.1,), boundaries_steps=(), boundaries_epochs=(),
         end_learning_rate=0.0, warmup_steps=0, warmup_epochs=0.0,
     ))
-    config.reference = ml_collections.ConfigDict()  # the paper's figures, printed beside ours at the end
+    # Figures printed beside ours at the end of a run (`set_reference`).
+    config.reference = ml_collections.ConfigDict()
+    config.reference_kind = "paper"
+    config.reference_dataset = ""
     # XLA options for compiling the training loop and the evaluation (per model: see `train.steps.jit_with_options`).
     config.compiler_options = ml_collections.ConfigDict()
     return config
+
+
+REFERENCE_KINDS = ("paper", "target", "baseline")
+
+
+def set_reference(config: ml_collections.ConfigDict, figures: dict, dataset: str, kind: str = "paper") -> None:
+    """`figures` ({metric: value}) to print beside ours when a run ends: the paper's, an issue's target or a
+    trivial predictor's ("baseline"), as `kind` says. They hold for `dataset` only: a run overridden onto another
+    dataset prints no comparison rather than, say, the paper's MNIST error beside a Fashion-MNIST result."""
+    if kind not in REFERENCE_KINDS:
+        raise ValueError(f"Unknown reference kind {kind!r}; choose one of {list(REFERENCE_KINDS)}.")
+    config.reference = figures
+    config.reference_kind = kind
+    config.reference_dataset = dataset
 
 
 def shrink_for_smoke(config: ml_collections.ConfigDict, num_train: int = 256) -> None:

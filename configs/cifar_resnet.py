@@ -55,7 +55,7 @@ def get_config(arg: str | None = None):
     config.eval_every_steps = min(total, 4_000)
     config.checkpoint_every_steps = min(total, 2_000)
     if not args.plain:
-        config.reference = {"test_exact/error": TABLE_6_TEST_ERROR[args.depth]}
+        base.set_reference(config, {"test_exact/error": TABLE_6_TEST_ERROR[args.depth]}, "cifar10")
     if args.smoke:
         base.shrink_for_smoke(config)
         config.data.eval_splits = ("test_exact", "held_out")

@@ -23,7 +23,7 @@ def get_config(arg: str | None = None):
     )
     base.use_synthetic_sequences(config, "copy", args.length, args.steps)
     config.task = base.task_config("sequence_labeling")
-    config.reference = {"test/loss": float(synthetic.copy_baseline(args.length))}  # the memoryless baseline
+    base.set_reference(config, {"test/loss": float(synthetic.copy_baseline(args.length))}, "copy", kind="baseline")
     if args.smoke:
         base.shrink_for_smoke(config)
         config.data.generator.update(sequence_length=5, num_train=256, num_test=200)

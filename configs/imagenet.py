@@ -53,7 +53,7 @@ def get_config(arg: str | None = None):
     config.train_epochs = float(args.epochs)
     config.eval_every_epochs = 5.0
     config.checkpoint_every_steps = 2_000  # about 8 minutes of a fast GPU; an epoch is 10,009 steps
-    config.reference = {"validation/error": 0.407, "validation/top5_error": 0.182}
+    base.set_reference(config, {"validation/error": 0.407, "validation/top5_error": 0.182}, "imagenet2012")
     if args.smoke:
         base.shrink_for_smoke(config, num_train=16)
         config.model = base.model_config("cifar_resnet20", num_classes=1000)

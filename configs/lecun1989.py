@@ -34,7 +34,7 @@ def get_config(arg: str | None = None):
     config.eval_batch_size = 1000
     config.train_epochs = 23.0
     config.checkpoint_every_epochs = 23.0
-    config.reference = {"test/error": 0.050, "train/error": 0.0014}
+    base.set_reference(config, {"test/error": 0.050, "train/error": 0.0014}, "usps")
     if args.smoke:
         base.shrink_for_smoke(config, num_train=128)
     return config

@@ -46,7 +46,7 @@ def get_config(arg: str | None = None):
     config.train_epochs = 20.0
     config.log_every_steps = 20_000
     config.eval_every_epochs = 4.0
-    config.reference = {"test/error": 0.0095, "train/error": 0.0035}
+    base.set_reference(config, {"test/error": 0.0095, "train/error": 0.0035}, "mnist")
     if args.smoke:
         base.shrink_for_smoke(config, num_train=128)
         config.optimizer.curvature_samples = 32

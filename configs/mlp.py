@@ -21,7 +21,7 @@ def get_config(arg: str | None = None):
     config.schedule.learning_rate = 0.05
     config.batch_size = 128
     config.train_epochs = 20.0
-    config.reference = {"test/error": 0.047}
+    base.set_reference(config, {"test/error": 0.047}, "mnist")  # dataset=fashion_mnist or usps: none printed
     if args.smoke:
         base.shrink_for_smoke(config)
     return config

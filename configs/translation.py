@@ -74,7 +74,8 @@ def get_config(arg: str | None = None):
     config.train_epochs = args.epochs
     # The zh->en targets (sacreBLEU on the held-out test split).
     target = {"transformer": 25.0, "lstm_attention": 15.0}.get(args.model) if args.direction == "zh-en" else None
-    config.reference = {"test/bleu": target} if target else {}
+    if target:
+        base.set_reference(config, {"test/bleu": target}, "translation", kind="target")
     if args.smoke:
         base.shrink_for_smoke(config)
         config.schedule.warmup_steps = 4

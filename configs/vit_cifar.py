@@ -53,7 +53,7 @@ def get_config(arg: str | None = None):
     config.train_epochs = args.epochs
     config.eval_every_epochs = 10.0
     config.checkpoint_every_epochs = 1.0
-    config.reference = {"test_exact/accuracy": 0.90}  # the GPU target
+    base.set_reference(config, {"test_exact/accuracy": 0.90}, "cifar10", kind="target")  # the GPU target
     if args.smoke:
         base.shrink_for_smoke(config)
         config.model.update(hidden_size=16, num_layers=1, num_heads=2, mlp_dim=32, patch_size=8)

@@ -9,7 +9,8 @@ import sys
 import pytest
 from conftest import REPO
 
-from configs import arguments
+from configs import arguments, base
+from train import progress
 
 CONFIG_NAMES = sorted(
     os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "configs", "*.py"))
@@ -30,6 +31,22 @@ def test_config_signature_docstring_and_smoke(name):
     assert full.model.name and full.data.name
     # The paper's figure printed beside ours, or the docstring's target or expected numbers.
     assert dict(full.reference) or "Target" in module.__doc__ or "Expected" in module.__doc__
+    if dict(full.reference):  # printed for the config's own dataset (`base.set_reference`)
+        assert full.reference_dataset == full.data.name and full.reference_kind in base.REFERENCE_KINDS
+
+
+def test_reference_figures_are_dropped_for_another_dataset_and_labelled_by_kind():
+    mlp = importlib.import_module("configs.mlp")
+    mnist, overridden = mlp.get_config(), mlp.get_config()
+    assert progress.applicable_reference(mnist) == {"test/error": 0.047}
+    overridden.data.name = "fashion_mnist"  # --config.data.name=fashion_mnist
+    for fashion in (overridden, mlp.get_config("dataset=fashion_mnist")):
+        assert progress.applicable_reference(fashion) == {}
+    target = importlib.import_module("configs.lecun1989_modern").get_config()
+    table = progress.compare_with_reference(dict(target.reference), {"test/error": 0.0199}, target.reference_kind)
+    assert table.splitlines() == ["metric           target      ours", "test/error         1.80%     1.99%"]
+    with pytest.raises(ValueError, match=r"Unknown reference kind 'goal'; choose one of \['paper', 'target'"):
+        base.set_reference(mnist, {"test/error": 0.01}, "mnist", kind="goal")
 
 
 def test_argument_parser():
@@ -109,7 +126,8 @@ def test_launch_smoke_with_override_writes_results(tmp_path):
     result = _launch("--config=configs/lecun1989.py:smoke", "--config.schedule.learning_rate=0.05",
                      workdir=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "Final results beside the paper's" in result.stderr
+    assert "Final results beside the paper figures:" in result.stderr
+    assert "metric            paper      ours\ntest/error         5.00%" in result.stderr
     for name in ("metrics.jsonl", "config.json", "summary.json"):
         assert os.path.exists(tmp_path / name)
     assert glob.glob(str(tmp_path / "tensorboard" / "events.out.tfevents.*"))

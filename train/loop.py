@@ -186,9 +186,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         writer.close()
 
     final.update({"step": step, "wall_time_seconds": report.elapsed()})
-    reference = dict(config.get("reference", {}))
+    reference, kind = progress.applicable_reference(config), config.get("reference_kind", "paper")
     if reference:
-        logging.info("Final results beside the paper's:\n%s", progress.compare_with_paper(reference, final))
-    metric_writers.write_json(workdir, "summary.json", {"final": final, "reference": reference})
+        logging.info("Final results beside the %s figures:\n%s", kind,
+                     progress.compare_with_reference(reference, final, kind))
+    metric_writers.write_json(workdir, "summary.json", {"final": final, "reference": reference,
+                                                        "reference_kind": kind})
     return final
 

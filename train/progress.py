@@ -1,4 +1,5 @@
-"""Console progress: step, loss, examples/s and ETA, plus evaluation lines and the paper comparison."""
+"""Console progress: step, loss, examples/s and ETA, plus evaluation lines and the comparison with the
+config's reference figures (the paper's, a target or a baseline)."""
 
 import time
 from collections.abc import Mapping
@@ -54,11 +55,23 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def compare_with_paper(reference: Mapping[str, float], final: Mapping[str, float]) -> str:
-    """A small table of the paper's figures beside ours, for the metrics the config names."""
-    lines = ["metric            paper      ours"]
-    for name, paper in reference.items():
+def applicable_reference(config: Mapping) -> dict[str, float]:
+    """The config's reference figures (`configs.base.set_reference`), or none when the run trains on a dataset
+    other than the one they are for (e.g. `--config.data.name=fashion_mnist` on an MNIST config)."""
+    reference = dict(config.get("reference", {}))
+    dataset = config.get("reference_dataset", "")
+    if reference and dataset and dataset != config["data"]["name"]:
+        logging.info("No %s figures to compare with: the config's are for %s, and this run trained on %s.",
+                     config.get("reference_kind", "paper"), dataset, config["data"]["name"])
+        return {}
+    return reference
+
+
+def compare_with_reference(reference: Mapping[str, float], final: Mapping[str, float], kind: str = "paper") -> str:
+    """A small table of the reference figures (`kind`: paper, target or baseline) beside ours."""
+    lines = [f"metric         {kind:>8}      ours"]
+    for name, figure in reference.items():
         ours = final.get(name)
         shown = "missing" if ours is None else _value(name, ours)
-        lines.append(f"{name:<16} {_value(name, paper):>7}  {shown:>8}")
+        lines.append(f"{name:<16} {_value(name, figure):>7}  {shown:>8}")
     return "\n".join(lines)
