@@ -1,5 +1,6 @@
 """Test setup: four fake CPU devices (set before JAX is imported) and the offline data directory."""
 
+import glob
 import os
 import shutil
 import tempfile
@@ -12,6 +13,11 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import pytest  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Every config file (configs/<name>.py with get_config), by name.
+CONFIG_NAMES = sorted(
+    os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "configs", "*.py"))
+    if os.path.basename(p) not in ("__init__.py", "arguments.py", "base.py", "flag_checks.py")
+)
 SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
 
 

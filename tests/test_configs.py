@@ -7,15 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import CONFIG_NAMES, REPO
 
 from configs import arguments, base
 from train import progress
-
-CONFIG_NAMES = sorted(
-    os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "configs", "*.py"))
-    if os.path.basename(p) not in ("__init__.py", "arguments.py", "base.py", "flag_checks.py")
-)
 
 
 @pytest.mark.parametrize("name", CONFIG_NAMES)

@@ -2,6 +2,7 @@
 commands, and collected from the runs' metrics.jsonl into one table."""
 
 import csv
+import importlib
 import io
 import json
 import shlex
@@ -12,7 +13,7 @@ import time
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import CONFIG_NAMES, REPO
 from tests.launching import env
 from train import collect, sweep
 
@@ -69,6 +70,14 @@ def test_sweep_declarations_and_their_errors(tmp_path):
     assert result.stderr.startswith("[sweep] --config.sed: the config has no field 'sed'. Did you mean 'seed'?")
     with pytest.raises(FileNotFoundError, match="holds no run"):
         collect.table([str(tmp_path)], [])
+
+
+@pytest.mark.parametrize("name", [
+    n for n in CONFIG_NAMES if hasattr(importlib.import_module(f"configs.{n}"), "get_sweep")
+])
+def test_every_declared_sweep_plans_runs_of_valid_fields(name, tmp_path):
+    planned = sweep.plan(f"configs/{name}.py", str(tmp_path), [])  # flag_checks.check on every run's command
+    assert planned and all(command[:2] == ["python", "launch.py"] for _, _, command in planned)
 
 
 def test_a_command_line_grid_sweeps_the_cartesian_product(tmp_path):
