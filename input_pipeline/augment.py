@@ -201,6 +201,11 @@ def build(augment_config: Mapping, background: float, train_images=None,
     unknown = sorted(set(augment_config) - known)
     if unknown:
         raise ValueError(f"Unknown augmentation field(s) {unknown}; known: {sorted(known)}.")
+    for field in sorted(known - {"horizontal_flip"}):  # sizes, magnitudes and probabilities: 0 is off
+        if float(augment_config.get(field, 0.0)) < 0:
+            raise ValueError(f"augment.{field} must be >= 0 (0 is off); got {augment_config[field]}.")
+    if float(augment_config.get("affine_scale", 0.0)) >= 1:
+        raise ValueError(f"augment.affine_scale is a fraction in [0, 1); got {augment_config['affine_scale']}.")
     steps = []
     affine = [float(augment_config.get(f"affine_{k}", 0.0)) for k in ("rotation", "scale", "shear")]
     if any(affine):

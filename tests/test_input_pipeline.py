@@ -154,6 +154,11 @@ def test_random_elastic_moves_pixels_smoothly_by_about_alpha_over_sigma():
     np.testing.assert_allclose(still({"image": image}, jax.random.PRNGKey(0))["image"], image, atol=1e-4)
     with pytest.raises(ValueError, match="elastic_sigma"):
         augment.build({"elastic_alpha": 8.0}, background=-1.0)
+    # A negative size or magnitude is an error, not silently "off".
+    with pytest.raises(ValueError, match=r"augment.max_translation must be >= 0 \(0 is off\); got -2"):
+        augment.build({"max_translation": -2}, background=-1.0)
+    with pytest.raises(ValueError, match=r"augment.affine_scale is a fraction in \[0, 1\); got 1.5"):
+        augment.build({"affine_scale": 1.5}, background=-1.0)
     mnist_setting = augment.build({"elastic_alpha": 34.0, "elastic_sigma": 4.0}, background=-1.0)  # on 16 pixels
     assert mnist_setting({"image": image}, jax.random.PRNGKey(0))["image"].shape == image.shape
 

@@ -113,7 +113,7 @@ def test_rand_augment_through_standardisation():
     assert back.min() >= -1e-6 and back.max() <= 1.0 + 1e-6
     changed = [not np.allclose(o, i, atol=1e-4) for o, i in zip(np.asarray(out["image"]), standardized, strict=True)]
     assert sum(changed) >= 6  # two draws of 14 leave an image unchanged rarely (identity twice, 1 in 196)
-    with pytest.raises(ValueError, match="magnitude >= 0"):
+    with pytest.raises(ValueError, match=r"augment.randaugment_magnitude must be >= 0 \(0 is off\); got -1.0"):
         augment.build({"randaugment_layers": 2, "randaugment_magnitude": -1.0}, 0.0)
 
 
