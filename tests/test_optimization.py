@@ -17,6 +17,11 @@ def test_step_schedule_is_lenet5s():
     )
     assert [float(schedule(s)) for s in (0, 19, 20, 49, 50, 80, 119, 120, 199)] == pytest.approx(
         [5e-4, 5e-4, 2e-4, 2e-4, 1e-4, 5e-5, 5e-5, 1e-5, 1e-5])
+    for values, boundaries in (((0.1, 0.0), (10,)), ((0.1, 0.01, 0.001), (20, 10))):
+        with pytest.raises(ValueError, match="Step schedule needs positive values and increasing boundaries"):
+            schedules.build({"name": "step", "values": values, "boundaries_steps": boundaries}, 10, 200)
+    with pytest.raises(ValueError, match="one more value than boundaries"):
+        schedules.build({"name": "step", "values": (0.1,), "boundaries_steps": (10,)}, 10, 200)
 
 
 def test_warmup_then_cosine():

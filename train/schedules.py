@@ -34,6 +34,10 @@ def build(config: Mapping, steps_per_epoch: int, total_steps: int) -> optax.Sche
             raise ValueError(
                 f"Step schedule needs one more value than boundaries: {values} vs {boundaries}."
             )
+        if min(values) <= 0 or list(boundaries) != sorted(set(boundaries)):
+            # optax's piecewise schedule multiplies by each value's ratio to the one before.
+            raise ValueError(f"Step schedule needs positive values and increasing boundaries; got {values} and "
+                             f"{boundaries} (steps).")
         # Boundaries count from the start of training, warmup included.
         main = optax.piecewise_constant_schedule(
             values[0],
