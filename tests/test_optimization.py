@@ -30,6 +30,17 @@ def test_warmup_then_cosine():
     assert float(schedule(10)) == pytest.approx(1.0) and float(schedule(110)) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="Unknown schedule 'linear'"):
         schedules.build({"name": "linear"}, 5, 10)
+    with pytest.raises(ValueError, match=r"schedule.learning_rate=-0.1 must be >= 0"):
+        schedules.build({"name": "cosine", "learning_rate": -0.1}, 5, 10)
+
+
+def test_optimizer_fields_out_of_range_are_errors_naming_the_range():
+    schedule = optax.constant_schedule(0.1)
+    for fields, message in (({"momentum": 1.0}, r"optimizer.momentum=1.0 is outside \[0.0, 1.0\)"),
+                            ({"weight_decay": -1e-4}, r"optimizer.weight_decay=-0.0001 is outside \[0.0, inf\]"),
+                            ({"name": "adamw", "b2": 1.5}, r"optimizer.b2=1.5 is outside")):
+        with pytest.raises(ValueError, match=message):
+            optimizers.build({"name": "sgd", **fields}, schedule)
 
 
 def test_durations_in_steps_or_epochs():

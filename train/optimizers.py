@@ -27,6 +27,7 @@ def build(config: Mapping, schedule: optax.Schedule) -> Optimizer:
     """Fields: name; momentum, nesterov (sgd, alexnet_sgd); weight_decay; b1, b2, eps (adam, adamw); mu,
     curvature_samples, curvature_method (sdlm); grad_clip_norm (0 = off)."""
     name = config.get("name", "sgd")
+    _check_ranges(config)
     weight_decay = config.get("weight_decay", 0.0)
     momentum = config.get("momentum", 0.0)
     curvature_samples, curvature_method = 0, "__call__"
@@ -62,3 +63,18 @@ def build(config: Mapping, schedule: optax.Schedule) -> Optimizer:
     if clip:
         tx = optax.chain(optax.clip_by_global_norm(clip), tx)
     return Optimizer(tx, curvature_samples, curvature_method)
+
+
+# The fields' valid ranges, as (low, high, high_included); a value outside is a typo, never a recipe.
+_RANGES = {"momentum": (0.0, 1.0, False), "b1": (0.0, 1.0, False), "b2": (0.0, 1.0, False),
+           "weight_decay": (0.0, float("inf"), True), "eps": (0.0, float("inf"), True),
+           "mu": (0.0, float("inf"), True), "curvature_samples": (0, float("inf"), True),
+           "grad_clip_norm": (0.0, float("inf"), True)}
+
+
+def _check_ranges(config: Mapping) -> None:
+    for field, (low, high, high_included) in _RANGES.items():
+        value = config.get(field, low)
+        if not (low <= value <= high if high_included else low <= value < high):
+            bracket = "]" if high_included else ")"
+            raise ValueError(f"optimizer.{field}={value} is outside [{low}, {high}{bracket}.")

@@ -19,6 +19,9 @@ def build(config: Mapping, steps_per_epoch: int, total_steps: int) -> optax.Sche
     inverse_sqrt: Vaswani et al. 2017, eq. 3, lrate = learning_rate * min(n^-0.5, n * warmup^-1.5) at step
     n = step + 1, with learning_rate = d_model^-0.5 in the paper (warmup 4,000)."""
     name = config.get("name", "constant")
+    for field in ("learning_rate", "end_learning_rate"):
+        if config.get(field, 0.0) < 0:
+            raise ValueError(f"schedule.{field}={config[field]} must be >= 0.")
     warmup = durations.to_steps(config, "warmup", steps_per_epoch, default=0)
     if name == "inverse_sqrt":
         if not warmup:
