@@ -5,6 +5,7 @@ Any field can be overridden (`--config.batch_size=64`); a config argument follow
 SIGTERM saves one and exits (status 0) at the next chunk boundary.
 """
 
+import os
 import sys
 
 from absl import app, flags, logging
@@ -24,6 +25,8 @@ flags.DEFINE_string("coordinator_address", None, "host:port of process 0 (with -
 flags.DEFINE_integer("num_processes", None, "Number of processes (with --jax_distributed).")
 flags.DEFINE_integer("process_id", None, "This process's number, 0 ... num_processes - 1 (with --jax_distributed).")
 flags.mark_flags_as_required(["config", "workdir"])
+flags.register_validator("workdir", lambda path: path is None or not os.path.isfile(path),
+                         "--workdir names a file; give a directory (it is created if absent).")
 FLAGS = flags.FLAGS
 
 

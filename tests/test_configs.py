@@ -96,6 +96,10 @@ def test_launch_rejects_a_misspelled_override(tmp_path):
     result = _launch("--config=configs/lecun1989.py:smoke", "--config.nonexistent=1", workdir=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "no field 'nonexistent'. Its fields: [" in result.stderr
+    (tmp_path / "a_file").write_text("")
+    result = _launch("--config=configs/lecun1989.py:smoke", workdir=tmp_path / "a_file")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "--workdir names a file; give a directory" in result.stderr
 
 
 def test_flag_checks_name_the_valid_choices(monkeypatch):
