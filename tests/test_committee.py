@@ -2,10 +2,13 @@
 average is of softmax outputs, and members that do not match are refused with a clear error."""
 
 import json
+import subprocess
+import sys
 
 import jax
 import numpy as np
 import pytest
+from conftest import REPO
 from test_training import _config
 
 import train
@@ -60,13 +63,16 @@ def test_members_on_other_examples_or_without_softmax_are_refused(members, tmp_p
         committee.evaluate([members[0], str(paper)], "test")
 
 
-def test_shifted_moves_the_image_and_fills_with_background():
+def test_shifted_moves_the_image_and_fills_with_background(tmp_path):
     image = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)
     down_right = committee.shifted(image, 1, 1, fill=-1.0)[0, ..., 0]
     np.testing.assert_array_equal(down_right, [[-1, -1, -1], [-1, 0, 1], [-1, 3, 4]])
     up = committee.shifted(image, -1, 0, fill=-1.0)[0, ..., 0]
     np.testing.assert_array_equal(up, [[3, 4, 5], [6, 7, 8], [-1, -1, -1]])
     np.testing.assert_array_equal(committee.shifted(image, 0, 0, fill=-1.0), image)
+    result = subprocess.run([sys.executable, "-m", "train.committee", str(tmp_path), "--shift=-1"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "flag --shift=-1: -1 is not a non-negative integer" in result.stderr
 
 
 def test_test_time_translations_average_the_nine_shifted_copies(members):

@@ -94,6 +94,6 @@ def main(argv):
 
 if __name__ == "__main__":  # flags are defined only when run, so the tools import together
     flags.DEFINE_string("workdir", None, "The workdir of a ViT run.", required=True)
-    flags.DEFINE_integer("index", 0, "Which image of the first evaluation split.")
+    flags.DEFINE_integer("index", 0, "Which image of the first evaluation split.", lower_bound=0)
     flags.DEFINE_string("png", "attention.png", "Where to draw.")
     app.run(main)

@@ -124,5 +124,5 @@ if __name__ == "__main__":  # flags are defined only when run, so the tools impo
     flags.DEFINE_string("split", "test", "The split to evaluate (test, train, held_out, or a dataset's own).")
     flags.DEFINE_string("errors_png", "", "Optionally, where to draw the committee's misclassified images.")
     flags.DEFINE_integer("shift", 0, "Average each member over its test-time translations by up to this many "
-                         "pixels ((2 shift + 1)^2 views).")
+                         "pixels ((2 shift + 1)^2 views).", lower_bound=0)
     app.run(main)

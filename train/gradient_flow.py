@@ -103,7 +103,7 @@ def main(argv):
 if __name__ == "__main__":  # flags are defined only when run, so both tools import together
     flags.DEFINE_string("png", "vanishing_gradients.png", "Where to write the plot.")
     flags.DEFINE_string("json", "", "Optionally, where to write the norms.")
-    flags.DEFINE_integer("length", 200, "Sequence length T.")
+    flags.DEFINE_integer("length", 200, "Sequence length T.", lower_bound=1)
     flags.DEFINE_string(
         "trained", "", "Workdirs of trained adding-problem runs with {cell} standing for rnn, lstm and gru, "
         "e.g. runs/adding_{cell}.")

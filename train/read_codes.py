@@ -86,6 +86,6 @@ def main(argv):
 if __name__ == "__main__":  # flags are defined only when run, so both tools import together
     flags.DEFINE_string("workdir", None, "The workdir of a configs/zip_codes.py run.", required=True)
     flags.DEFINE_string("png", "", "Where to draw sample codes with their readings.")
-    flags.DEFINE_integer("beam_width", 8, "Beam width of the prefix beam search.")
+    flags.DEFINE_integer("beam_width", 8, "Beam width of the prefix beam search.", lower_bound=1)
     flags.DEFINE_string("json", "", "Optionally, where to write the accuracies.")
     app.run(main)
