@@ -34,6 +34,8 @@ TABLE_6_TEST_ERROR = {20: 0.0875, 32: 0.0751, 44: 0.0717, 56: 0.0697, 110: 0.064
 
 def get_config(arg: str | None = None):
     args = arguments.parse(arg, depth=20, plain=False, iterations=64_000, smoke=False)
+    if args.depth not in TABLE_6_TEST_ERROR:
+        raise ValueError(f"depth={args.depth}: choose one of Table 6's depths {sorted(TABLE_6_TEST_ERROR)}.")
     config = base.base_config()
     kind = "plain" if args.plain else "resnet"
     config.model = base.model_config(f"cifar_{kind}{args.depth}")

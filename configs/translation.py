@@ -22,6 +22,7 @@ Arguments: model (above); direction=<zh-en|en-zh>; epochs; smoke. Any pairs file
 """
 
 from configs import arguments, base
+from input_pipeline.translation import DIRECTIONS
 
 # model argument -> (cell, attention) of the recurrent encoder-decoders; "transformer" is the fifth rung.
 LADDER = {"rnn": ("rnn", "none"), "rnn_attention": ("rnn", "bahdanau"), "lstm_attention": ("lstm", "bahdanau"),
@@ -32,6 +33,8 @@ def get_config(arg: str | None = None):
     args = arguments.parse(arg, smoke=False, model="transformer", direction="zh-en", epochs=20.0)
     if args.model not in LADDER:
         raise ValueError(f"Unknown model {args.model!r}; choose one of {sorted(LADDER)}.")
+    if args.direction not in DIRECTIONS:  # checked here too, so that launch.py stops before any work
+        raise ValueError(f"Unknown direction {args.direction!r}; choose one of {list(DIRECTIONS)}.")
     config = base.base_config()
     # Tatoeba is ~30k short pairs (median 8 subwords, 99% under 20): small vocabularies (about one piece per
     # Chinese character) and rows of 32 tokens, which drop under 0.05% of the training pairs.

@@ -44,6 +44,16 @@ def test_reference_figures_are_dropped_for_another_dataset_and_labelled_by_kind(
         base.set_reference(mnist, {"test/error": 0.01}, "mnist", kind="goal")
 
 
+@pytest.mark.parametrize("name, argument, message", [
+    ("cifar_resnet", "depth=21", r"depth=21: choose one of Table 6's depths \[20, 32, 44, 56, 110, 1202\]"),
+    ("translation", "direction=fr-en", r"Unknown direction 'fr-en'; choose one of \['zh-en', 'en-zh'\]"),
+    ("sequential_mnist", "reading=columns", r"Unknown reading 'columns'; choose one of \['pixels', 'rows'\]"),
+])
+def test_config_arguments_outside_their_choices_name_them(name, argument, message):
+    with pytest.raises(ValueError, match=message):
+        importlib.import_module(f"configs.{name}").get_config(argument)
+
+
 def test_argument_parser():
     args = arguments.parse("smoke,epochs=5,lr=0.5", smoke=False, epochs=80, lr=0.1)
     assert args.smoke is True and args.epochs == 5 and args.lr == 0.5
