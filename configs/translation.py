@@ -22,7 +22,7 @@ Arguments: model (above); direction=<zh-en|en-zh>; epochs; smoke. Any pairs file
 """
 
 from configs import arguments, base
-from input_pipeline.translation import DIRECTIONS
+from input_pipeline import translation as translation_data
 
 # model argument -> (cell, attention) of the recurrent encoder-decoders; "transformer" is the fifth rung.
 LADDER = {"rnn": ("rnn", "none"), "rnn_attention": ("rnn", "bahdanau"), "lstm_attention": ("lstm", "bahdanau"),
@@ -33,8 +33,6 @@ def get_config(arg: str | None = None):
     args = arguments.parse(arg, smoke=False, model="transformer", direction="zh-en", epochs=20.0)
     if args.model not in LADDER:
         raise ValueError(f"Unknown model {args.model!r}; choose one of {sorted(LADDER)}.")
-    if args.direction not in DIRECTIONS:  # checked here too, so that launch.py stops before any work
-        raise ValueError(f"Unknown direction {args.direction!r}; choose one of {list(DIRECTIONS)}.")
     config = base.base_config()
     # Tatoeba is ~30k short pairs (median 8 subwords, 99% under 20): small vocabularies (about one piece per
     # Chinese character) and rows of 32 tokens, which drop under 0.05% of the training pairs.
@@ -45,6 +43,7 @@ def get_config(arg: str | None = None):
         "source_tokenizer": "subword", "target_tokenizer": "subword", "source_vocab_size": vocab,
         "target_vocab_size": vocab, "max_length": length, "seed": 0, "validation": 1000, "test": 1000,
     }
+    translation_data.options(config.data.translation)  # an unknown direction stops launch.py before any work
     config.data.eval_splits = ("validation", "test")
     config.task = base.task_config("translation", label_smoothing=0.1, beam_size=4, length_penalty=0.6)
     if args.model == "transformer":
