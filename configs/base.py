@@ -69,7 +69,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.task = task_config("classification")
     config.optimizer = ml_collections.ConfigDict(dict(
         name="sgd", momentum=0.0, nesterov=False, weight_decay=0.0, b1=0.9, b2=0.999, eps=1e-8,
-        mu=0.02, curvature_samples=500, curvature_method="__call__", grad_clip_norm=0.0,
+        mu=0.02, curvature_samples=500, curvature="gauss_newton", curvature_method="__call__",
+        grad_clip_norm=0.0,
     ))
     config.schedule = ml_collections.ConfigDict(dict(
         name="constant", learning_rate=0.1, values=(0.1,), boundaries_steps=(), boundaries_epochs=(),

@@ -10,6 +10,13 @@ penalties; stochastic diagonal Levenberg-Marquardt with mu = 0.02, the curvature
 before each pass, and the global learning rate 5e-4 for the first 2 passes, 2e-4 for the next 3, 1e-4 for the
 next 3, 5e-5 for the next 4 and 1e-5 thereafter. The constant j of eq. 9 is not given in the paper; we use 10.
 
+Named deviation: the curvature h_kk is the exact Gauss-Newton diagonal that Appendix C approximates. The paper's
+own estimate, back-propagated squared derivatives that drop the cross terms between connections sharing a weight
+(`--config.optimizer.curvature=backpropagated`), gives the shared layers C1-C3 steps 2.5-14x larger (median per
+parameter, at initialisation, on 500 training digits), and the network then under-fits: 1.34% and 0.82%
+training error after 20 passes for seeds 0 and 1 (test 1.79%, 1.37%), against the paper's 0.35% and this
+config's 0.32%. We chose on that training error.
+
 Named deviation: weights start U(-2.4/sqrt(F), 2.4/sqrt(F)), not the U(-2.4/F, 2.4/F) that Appendix A prints.
 With the printed form every layer shrinks the signal by about 1/sqrt(F): F6 starts at +-0.001, all ten penalties
 at 84.00, and one pass leaves the network at chance (89.7% test error, measured). The sqrt form is the scale of
@@ -37,6 +44,7 @@ def get_config(arg: str | None = None):
     config.optimizer.name = "sdlm"
     config.optimizer.mu = 0.02
     config.optimizer.curvature_samples = 500
+    config.optimizer.curvature = "gauss_newton"  # a named deviation, above
     config.optimizer.curvature_method = "features"  # the F6 state the RBF units compare with prototypes
     config.schedule.name = "step"
     config.schedule.values = (5e-4, 2e-4, 1e-4, 5e-5, 1e-5)

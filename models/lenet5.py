@@ -97,13 +97,24 @@ class LeNet5(nn.Module):
         self.F6 = nn.Dense(84, kernel_init=init)
         self.output = EuclideanRBF(digit_prototypes())
 
+    # The trained layers in order, each followed by the squashing function: `features` runs this chain, and the
+    # paper's curvature estimate (train/sdlm.py, Appendix C) back-propagates second derivatives through it.
+    CHAIN = ("C1", "S2", "C3", "S4", "C5", "F6")
+
+    def pre_activation(self, name: str, x: jax.Array) -> jax.Array:
+        """The weighted sums a (before the squashing function) of layer `name` of the chain, given its input x."""
+        if name == "F6":
+            x = x.reshape(x.shape[0], -1)
+        return getattr(self, name)(x)
+
+    def squash(self, a: jax.Array) -> jax.Array:
+        return self.act(a)
+
     def features(self, x: jax.Array, train: bool = False) -> jax.Array:
         """The F6 state (batch, 84) that the RBF units compare with their prototypes."""
-        act = self.act
-        x = act(self.S2(act(self.C1(x))))
-        x = act(self.S4(act(self.C3(x))))
-        x = act(self.C5(x))
-        return act(self.F6(x.reshape(x.shape[0], -1)))
+        for name in self.CHAIN:
+            x = self.act(self.pre_activation(name, x))
+        return x
 
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:  # (batch, 32, 32, 1) -> (batch, 10)
         return self.output(self.features(x, train))

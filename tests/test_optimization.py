@@ -6,6 +6,7 @@ import numpy as np
 import optax
 import pytest
 
+from models import lenet5
 from train import durations, optimizers, schedules, sdlm
 from train.tasks.classification import Classification
 
@@ -76,9 +77,72 @@ def test_sdlm_curvature_is_the_exact_gauss_newton_diagonal_for_a_linear_map():
     # outputs = x W: J^T v for W_jk is x_j v_k, so (J^T v)^2 = x_j^2 exactly for any Rademacher v.
     x = jax.random.normal(jax.random.PRNGKey(0), (50, 3))
     params = {"w": jnp.ones((3, 4))}
-    h = sdlm.estimate_curvature(lambda p, inputs: inputs @ p["w"], params, x, jax.random.PRNGKey(1))
+    h = sdlm.gauss_newton_curvature(lambda p, inputs: inputs @ p["w"], params, x, jax.random.PRNGKey(1))
     expected = 2.0 * jnp.mean(x**2, axis=0)[:, None] * jnp.ones((1, 4))
     np.testing.assert_allclose(h["w"], expected, rtol=1e-5)
+
+
+def test_backpropagated_curvature_follows_the_papers_recursion():
+    # Two squashed dense layers, the recursion of LeCun et al. 1998, Appendix C, written out for one example.
+    rng = np.random.default_rng(0)
+    params = {"1": {"w": rng.normal(size=(3, 4)), "b": rng.normal(size=4)},
+              "2": {"w": rng.normal(size=(4, 2)), "b": rng.normal(size=2)}}
+    params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), params)
+    layers = [lambda p, x, k=k: x @ p[k]["w"] + p[k]["b"] for k in ("1", "2")]
+    x = jnp.asarray(rng.normal(size=(1, 3)), jnp.float32)
+    h = sdlm.backpropagated_curvature(layers, jnp.tanh, params, x)
+
+    def slope(a):
+        return 1.0 - np.tanh(a) ** 2
+
+    x0 = np.asarray(x[0], np.float64)
+    p = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
+    a1 = x0 @ p["1"]["w"] + p["1"]["b"]
+    a2 = np.tanh(a1) @ p["2"]["w"] + p["2"]["b"]
+    d2e_da2 = slope(a2) ** 2 * 2.0  # the squared error's 2, through f'(a)^2
+    d2e_da1 = slope(a1) ** 2 * (p["2"]["w"] ** 2 @ d2e_da2)  # squared weights carry it down
+    expected = {"1": {"w": np.outer(x0**2, d2e_da1), "b": d2e_da1},
+                "2": {"w": np.outer(np.tanh(a1) ** 2, d2e_da2), "b": d2e_da2}}
+    jax.tree.map(lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5), h, expected)
+
+
+def test_backpropagated_curvature_drops_the_cross_terms_of_a_shared_weight():
+    # One unit, a = c (x1 + x2), the two connections sharing c (LeNet-5's S2): the paper sums each connection's
+    # second derivative, 2 (x1^2 + x2^2); the exact Gauss-Newton diagonal is 2 (x1 + x2)^2.
+    params = {"c": jnp.array(0.7)}
+    x = jnp.array([[1.0, 3.0]])
+
+    def subsample(p, inputs):
+        return p["c"] * inputs.sum(axis=-1, keepdims=True)
+
+    h = sdlm.backpropagated_curvature([subsample], lambda a: a, params, x)
+    np.testing.assert_allclose(h["c"], 2.0 * (1.0 + 9.0), rtol=1e-6)
+    exact = sdlm.gauss_newton_curvature(subsample, params, x, jax.random.PRNGKey(0))
+    np.testing.assert_allclose(exact["c"], 2.0 * 4.0**2, rtol=1e-6)
+
+
+def test_lenet5_curvatures_agree_where_no_weight_is_shared():
+    # F6 is fully connected and last: no connection shares a weight there, so both estimates are exact and equal.
+    # Below it they differ (the cross terms between connections that share a weight).
+    model = lenet5.LeNet5(initializer="lecun_2.4_over_sqrt_fan_in")
+    x = jax.random.uniform(jax.random.PRNGKey(0), (4, 32, 32, 1), minval=-0.1, maxval=1.175)
+    params = model.init(jax.random.PRNGKey(1), x[:1])["params"]
+    paper = sdlm.backpropagated_curvature(*sdlm.model_chain(model, {}), params, x)
+    exact = sdlm.gauss_newton_curvature(
+        lambda p, inputs: model.apply({"params": p}, inputs, method=model.features), params, x, jax.random.PRNGKey(2))
+    assert jax.tree.structure(paper) == jax.tree.structure(params)
+    np.testing.assert_allclose(paper["F6"]["kernel"], exact["F6"]["kernel"], rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(paper["F6"]["bias"], exact["F6"]["bias"], rtol=1e-4)
+    assert float(jnp.mean(paper["S2"]["coefficient"])) < float(jnp.mean(exact["S2"]["coefficient"]))
+    assert all(bool(jnp.all(h >= 0)) for h in jax.tree.leaves(paper))
+
+
+def test_backpropagated_curvature_needs_a_declared_chain():
+    with pytest.raises(ValueError, match=r"LeNet5Modern does not\. Set optimizer\.curvature='gauss_newton'"):
+        sdlm.model_chain(lenet5.LeNet5Modern(), {})
+    with pytest.raises(ValueError, match=r"Unknown optimizer.curvature 'exact'; choose one of \['backpropagated', "
+                                         r"'gauss_newton'\]"):
+        optimizers.build({"name": "sdlm", "curvature": "exact"}, optax.constant_schedule(0.1))
 
 
 def test_sdlm_step_is_eta_over_mu_plus_h():

@@ -81,6 +81,11 @@ def test_smoke_run_of_each_recurrent_shape(shape, tmp_path, request):
     _smoke_run(_config("rnn_shapes", f"smoke,shape={shape}"), tmp_path, request)
 
 
+def test_smoke_run_of_lenet5_with_the_papers_curvature(tmp_path, request):
+    # configs/lenet5.py uses the exact Gauss-Newton diagonal (smoke-run by its notebook); this is Appendix C's.
+    _smoke_run(_config("lenet5", "smoke", **{"optimizer.curvature": "backpropagated"}), tmp_path, request)
+
+
 def test_training_reduces_the_loss(tmp_path):
     config = _config("lecun1989_modern", "smoke", train_epochs=6.0, log_every_epochs=1.0)
     train.train_and_evaluate(config, str(tmp_path))

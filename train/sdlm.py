@@ -1,15 +1,21 @@
 """Stochastic diagonal Levenberg-Marquardt (LeCun et al. 1998, Appendix C), the optimiser of LeNet-5.
 
-Each parameter k gets its own step size eta / (mu + h_kk), where h_kk estimates the diagonal of the Gauss-Newton
-approximation of the Hessian. The paper re-estimates h_kk "on 500 patterns before each pass" and uses mu = 0.02.
+Each parameter k gets its own step size eta / (mu + h_kk), where h_kk estimates the second derivative of the loss
+in w_k. The paper re-estimates h_kk "on 500 patterns before each pass" and uses mu = 0.02.
 
-The paper obtains h_kk by back-propagating diagonal second derivatives (eqs. 21-26), which drops the cross terms
-between connections that share a weight. We instead compute the exact Gauss-Newton diagonal of a squared error
-on the chosen model outputs, without materialising the Jacobian: for Rademacher vectors v, E[(J^T v)^2] = diag(J^T
-J). It is the same quantity the paper approximates, measured without its extra approximation.
+Two estimates of h_kk (`optimizer.curvature`):
+- "backpropagated", the paper's (Appendix C; `backpropagated_curvature`): second derivatives back-propagated like
+  gradients, but with squared weights and squared derivatives of the squashing function (the Gauss-Newton
+  approximation, which drops f''), and for a shared weight the sum of its connections' second derivatives, which
+  drops the cross terms between connections. It needs the network as a chain of weighted sums and squashings.
+- "gauss_newton" (`gauss_newton_curvature`): the exact diagonal of the Gauss-Newton matrix that the paper
+  approximates, no cross term dropped, for any network, estimated with Rademacher probes: for random signs v,
+  E[(J^T v)^2] = diag(J^T J). Where weights are shared it is larger, so steps are smaller: 2.5-14x in
+  LeNet-5's C1-C3, equal in F6. `configs/lenet5.py` says which it uses, and why.
 """
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import jax
@@ -19,7 +25,7 @@ import optax
 
 class SDLMState(NamedTuple):
     count: jax.Array
-    curvature: optax.Params  # h_kk, one per parameter, refreshed by `estimate_curvature`
+    curvature: optax.Params  # h_kk, one per parameter, refreshed before each pass (`set_curvature`)
 
 
 def sdlm(learning_rate: optax.ScalarOrSchedule, mu: float = 0.02) -> optax.GradientTransformation:
@@ -35,13 +41,13 @@ def sdlm(learning_rate: optax.ScalarOrSchedule, mu: float = 0.02) -> optax.Gradi
     return optax.GradientTransformation(init, update)
 
 
-def estimate_curvature(
+def gauss_newton_curvature(
     outputs_fn: Callable[[optax.Params, jax.Array], jax.Array],
     params: optax.Params,
     inputs: jax.Array,
     rng: jax.Array,
 ) -> optax.Params:
-    """Gauss-Newton diagonal of E = sum_j (outputs_j - target_j)^2, averaged over the examples of `inputs`.
+    """Exact Gauss-Newton diagonal of E = sum_j (outputs_j - target_j)^2, averaged over the examples of `inputs`.
 
     `outputs_fn(params, inputs)` maps a batch to (batch, features); the squared error's Hessian in the outputs is
     2I, so h = 2 * mean_p diag(J_p^T J_p), estimated with one Rademacher vector per example.
@@ -54,6 +60,63 @@ def estimate_curvature(
     probes = jax.random.rademacher(rng, (inputs.shape[0], *probe_shape), jnp.float32)
     per_example = jax.vmap(jax.grad(projected), in_axes=(None, 0, 0))(params, inputs, probes)
     return jax.tree.map(lambda g: 2.0 * jnp.mean(g * g, axis=0), per_example)
+
+
+def backpropagated_curvature(
+    pre_activations: Sequence[Callable[[optax.Params, jax.Array], jax.Array]],
+    squash: Callable[[jax.Array], jax.Array],
+    params: optax.Params,
+    inputs: jax.Array,
+    output_curvature: float = 2.0,
+) -> optax.Params:
+    """The paper's h_kk (LeCun et al. 1998, Appendix C), averaged over the examples of `inputs`.
+
+    The network is the chain x_0 = input, a_l = pre_activations[l](params, x_{l-1}), x_l = squash(a_l); every
+    layer is a weighted sum, bilinear in (its weights, its input) plus a bias. With the loss's second derivative
+    `output_curvature` in every unit of the last x (2 for a squared error, as in the RBF units' penalty), the
+    paper's recursion is
+        d2E/da_i^2 = f'(a_i)^2 d2E/dx_i^2,    d2E/dx_j^2 = sum_i u_ij^2 d2E/da_i^2,
+        h_kk = sum over the connections (i, j) that share weight k of x_j^2 d2E/da_i^2 (a bias: x_j = 1).
+    That is the back-propagation (transpose) of the chain's linearisation with every factor squared: weights u^2,
+    inputs x^2, derivatives f'(a)^2. We build that squared linear map with `jax.jvp` of each layer at (params^2,
+    x^2) and let `jax.vjp` transpose it, so any layer of that bilinear form works without its own rule.
+    """
+
+    def per_example(x):
+        squared_params = jax.tree.map(jnp.square, params)
+
+        def squared_chain(delta):  # parameter perturbation -> squared-factor perturbation of the last layer
+            state, tangent = x[None], jnp.zeros_like(x[None])
+            for layer in pre_activations:
+                a = layer(params, state)
+                _, da = jax.jvp(layer, (squared_params, jnp.square(state)), (delta, tangent))
+                slope = jax.jvp(squash, (a,), (jnp.ones_like(a),))[1]
+                state, tangent = squash(a), jnp.square(slope) * da
+            return tangent
+
+        out, transpose = jax.vjp(squared_chain, jax.tree.map(jnp.zeros_like, params))
+        return transpose(jnp.full_like(out, output_curvature))[0]
+
+    return jax.tree.map(lambda h: jnp.mean(h, axis=0), jax.vmap(per_example)(inputs))
+
+
+def model_chain(model, variables: dict):
+    """The (pre_activations, squash) arguments of `backpropagated_curvature` for a flax model that declares its
+    chain: a CHAIN of layer names, `pre_activation(name, x)` and `squash(a)` methods (as `models.lenet5.LeNet5`).
+    `variables` are the model's variables other than its parameters."""
+    if not all(hasattr(model, attr) for attr in ("CHAIN", "pre_activation", "squash")):
+        raise ValueError(
+            f"optimizer.curvature='backpropagated' (LeCun et al. 1998's estimate) needs a model that declares its "
+            f"chain of layers (CHAIN, pre_activation, squash), as LeNet5 does; {type(model).__name__} does not. "
+            f"Set optimizer.curvature='gauss_newton' for any model.")
+
+    def layer(name, params, x):
+        return model.apply({"params": params, **variables}, name, x, method=type(model).pre_activation)
+
+    def squash(a):
+        return model.apply({"params": {}, **variables}, a, method=type(model).squash)
+
+    return [functools.partial(layer, name) for name in model.CHAIN], squash
 
 
 def set_curvature(opt_state, curvature: optax.Params):

@@ -142,13 +142,18 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
         # LeCun et al. 1998, Appendix C: re-estimate the diagonal Hessian on 500 patterns before each pass.
         inputs = sharding.gather_rows(train_split["image"], perm[: optimizer.curvature_samples], mesh,
                                       replicate=True)
-        method = getattr(model, optimizer.curvature_method)
+        variables = state.model_state
+        if optimizer.curvature == "backpropagated":
+            layers, squash = sdlm.model_chain(model, variables)
+            curvature = sdlm.backpropagated_curvature(layers, squash, state.params, inputs)
+        else:
+            method = getattr(model, optimizer.curvature_method)
 
-        def outputs_fn(params, x):
-            return model.apply({"params": params, **state.model_state}, x, train=False, method=method)
+            def outputs_fn(params, x):
+                return model.apply({"params": params, **variables}, x, train=False, method=method)
 
-        rng = jax.random.fold_in(jax.random.fold_in(state.rng, _CURVATURE), epoch)
-        curvature = sdlm.estimate_curvature(outputs_fn, state.params, inputs, rng)
+            rng = jax.random.fold_in(jax.random.fold_in(state.rng, _CURVATURE), epoch)
+            curvature = sdlm.gauss_newton_curvature(outputs_fn, state.params, inputs, rng)
         return state.replace(opt_state=sdlm.set_curvature(state.opt_state, curvature))
 
     def chunk(state, train_split, num_steps):
