@@ -127,9 +127,10 @@ def test_lenet5_curvatures_agree_where_no_weight_is_shared():
     model = lenet5.LeNet5(initializer="lecun_2.4_over_sqrt_fan_in")
     x = jax.random.uniform(jax.random.PRNGKey(0), (4, 32, 32, 1), minval=-0.1, maxval=1.175)
     params = model.init(jax.random.PRNGKey(1), x[:1])["params"]
-    paper = sdlm.backpropagated_curvature(*sdlm.model_chain(model, {}), params, x)
-    exact = sdlm.gauss_newton_curvature(
-        lambda p, inputs: model.apply({"params": p}, inputs, method=model.features), params, x, jax.random.PRNGKey(2))
+    paper = jax.jit(lambda p: sdlm.backpropagated_curvature(*sdlm.model_chain(model, {}), p, x))(params)
+    exact = jax.jit(lambda p: sdlm.gauss_newton_curvature(
+        lambda p, inputs: model.apply({"params": p}, inputs, method=model.features), p, x, jax.random.PRNGKey(2)))(
+        params)
     assert jax.tree.structure(paper) == jax.tree.structure(params)
     np.testing.assert_allclose(paper["F6"]["kernel"], exact["F6"]["kernel"], rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(paper["F6"]["bias"], exact["F6"]["bias"], rtol=1e-4)

@@ -82,9 +82,9 @@ def backpropagated_curvature(
     x^2) and let `jax.vjp` transpose it, so any layer of that bilinear form works without its own rule.
     """
 
-    def per_example(x):
-        squared_params = jax.tree.map(jnp.square, params)
+    squared_params = jax.tree.map(jnp.square, params)
 
+    def per_example(x):
         def squared_chain(delta):  # parameter perturbation -> squared-factor perturbation of the last layer
             state, tangent = x[None], jnp.zeros_like(x[None])
             for layer in pre_activations:
