@@ -86,3 +86,33 @@ def test_test_time_translations_average_the_nine_shifted_copies(members):
     np.testing.assert_allclose(averaged, expected, atol=1e-5)
     result = committee.evaluate(members, "test", shift=1)
     assert result["members"][members[0]] == pytest.approx(np.mean(averaged.argmax(-1) != examples["label"]))
+
+
+def test_subset_errors_score_every_committee_of_the_asked_size(members):
+    # Three members on four examples of classes 0, 1, 0, 1: A is right on all, B wrong on the first two, C wrong
+    # on the last two.
+    a = np.array([[0.9, 0.1], [0.1, 0.9], [0.6, 0.4], [0.4, 0.6]])
+    b = np.array([[0.2, 0.8], [0.8, 0.2], [0.7, 0.3], [0.3, 0.7]])
+    c = np.array([[0.7, 0.3], [0.3, 0.7], [0.1, 0.9], [0.9, 0.1]])
+    labels = np.array([0, 1, 0, 1])
+    outputs = np.stack([a, b, c])
+    np.testing.assert_array_equal(committee.subset_errors(outputs, labels, 1), [0.0, 0.5, 0.5])
+    # AB: sums [1.1, .9] [.9, 1.1] [1.3, .7] [.7, 1.3] -> all right; AC: [1.6, .4] [.4, 1.6] [.7, 1.3] [1.3, .7]
+    # -> last two wrong; BC: [.9, 1.1] [1.1, .9] [.8, 1.2] [1.2, .8] -> all wrong.
+    np.testing.assert_array_equal(committee.subset_errors(outputs, labels, 2), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(committee.subset_errors(outputs, labels, 3), [0.5])
+    with pytest.raises(ValueError, match="choose 1 to 3"):
+        committee.subset_errors(outputs, labels, 4)
+    with pytest.raises(ValueError, match="more than 2"):
+        committee.subset_errors(outputs, labels, 2, max_subsets=2)
+    # The real members: a committee of all of them is the committee, one of one is its member.
+    result = committee.evaluate(members, "test")
+    labels = result["examples"]["label"]
+    assert committee.subset_errors(result["probabilities"], labels, 2)[0] == pytest.approx(result["committee"])
+    np.testing.assert_allclose(committee.subset_errors(result["probabilities"], labels, 1),
+                               list(result["members"].values()))
+    printed = subprocess.run([sys.executable, "-m", "train.committee", *members, "--subsets=1"], cwd=REPO,
+                             capture_output=True, text=True, timeout=300)
+    mean = 100 * np.mean(list(result["members"].values()))
+    assert printed.returncode == 0, printed.stderr
+    assert f"committees of 1 (2 subsets): test error mean {mean:.2f}%" in printed.stdout

@@ -9,9 +9,13 @@ A directory is a run or a sweep, as `train.collect` reads them. Prints each memb
 committee's; `--errors_png=path` draws the images the committee gets wrong, titled "label->prediction".
 `--shift=N` also averages each member's softmax over its test-time translations: the (2N + 1)^2 copies of every
 image shifted by up to N pixels each way (the background fills the vacated pixels), as the training
-translations of `augment.max_translation=N` showed them.
+translations of `augment.max_translation=N` showed them. `--subsets=K` also reports the committee's error over
+every K-member subset of the members (mean, lowest, highest): how much a committee of K depends on which seeds
+it drew, i.e. what the recipe gives in expectation rather than in one draw.
 """
 
+import itertools
+import math
 import os
 
 import jax
@@ -56,27 +60,43 @@ def class_probabilities(workdir: str, split: str, batch_size: int = 1000, shift:
 
 def evaluate(workdirs: list[str], split: str, shift: int = 0) -> dict:
     """{"members": {workdir: error}, "committee": error, "count": N, "predictions": the committee's classes,
-    "examples": the split's arrays} on `split`. Members must be finished runs
-    (a summary.json) evaluated on the same examples (same dataset, held-out size and split; checked through
-    their labels). `shift` > 0: each member's outputs averaged over its test-time translations."""
+    "examples": the split's arrays, "probabilities": the members' outputs (members, N, classes)} on `split`.
+    Members must be finished runs (a summary.json) evaluated on the same examples (same dataset, held-out size
+    and split; checked through their labels). `shift` > 0: each member's outputs averaged over its test-time
+    translations."""
     if not workdirs:
         raise ValueError("A committee needs at least one member run.")
     unfinished = [w for w in workdirs if not os.path.exists(os.path.join(w, "summary.json"))]
     if unfinished:
         raise ValueError(f"Unfinished run(s) {unfinished} (no summary.json): a committee takes finished runs only.")
-    total, labels, members = None, None, {}
+    labels, members, outputs = None, {}, []
     for workdir in workdirs:
         probabilities, member_examples = class_probabilities(workdir, split, shift=shift)
         if labels is None:
-            examples, labels, total = member_examples, member_examples["label"], np.zeros_like(probabilities)
+            examples, labels = member_examples, member_examples["label"]
         elif not np.array_equal(labels, member_examples["label"]):
             raise ValueError(f"{workdir}'s {split!r} split holds other examples than {workdirs[0]}'s; "
                              "committee members must share their data config.")
         members[workdir] = float(np.mean(probabilities.argmax(-1) != labels))
-        total += probabilities
-    predictions = total.argmax(-1)
+        outputs.append(probabilities)
+    outputs = np.stack(outputs)
+    predictions = outputs.sum(0).argmax(-1)
     return {"members": members, "committee": float(np.mean(predictions != labels)), "count": len(labels),
-            "predictions": predictions, "examples": examples}
+            "predictions": predictions, "examples": examples, "probabilities": outputs}
+
+
+def subset_errors(probabilities: np.ndarray, labels: np.ndarray, size: int,
+                  max_subsets: int = 100_000) -> np.ndarray:
+    """The error of the committee of every `size`-member subset of the members' (members, N, classes) softmax
+    outputs, in `itertools.combinations` order."""
+    count = len(probabilities)
+    if not 1 <= size <= count:
+        raise ValueError(f"Subsets of {size} members asked of a committee of {count}; choose 1 to {count}.")
+    if math.comb(count, size) > max_subsets:
+        raise ValueError(f"{math.comb(count, size):,} subsets of {size} of {count} members: more than "
+                         f"{max_subsets:,}; choose a size nearer 1 or {count}.")
+    return np.array([np.mean(probabilities[list(subset)].sum(0).argmax(-1) != labels)
+                     for subset in itertools.combinations(range(count), size)])
 
 
 def plot_errors(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, path: str,
@@ -115,6 +135,15 @@ def main(argv):
         print(f"{workdir}: {flags.FLAGS.split} error {100 * error:.2f}%")
     print(f"committee of {len(result['members'])}: {flags.FLAGS.split} error {100 * result['committee']:.2f}% "
           f"({round(result['committee'] * result['count'])} of {result['count']})")
+    if flags.FLAGS.subsets:
+        try:
+            errors = subset_errors(result["probabilities"], result["examples"]["label"], flags.FLAGS.subsets)
+        except ValueError as e:
+            raise app.UsageError(str(e)) from e
+        count = result["count"]
+        print(f"committees of {flags.FLAGS.subsets} ({len(errors)} subsets): {flags.FLAGS.split} error mean "
+              f"{100 * errors.mean():.2f}% ({errors.mean() * count:.1f} of {count}), lowest {100 * errors.min():.2f}%, "
+              f"highest {100 * errors.max():.2f}%")
     if flags.FLAGS.errors_png:
         examples = result["examples"]
         plot_errors(examples["image"], examples["label"], result["predictions"], flags.FLAGS.errors_png)
@@ -125,4 +154,6 @@ if __name__ == "__main__":  # flags are defined only when run, so the tools impo
     flags.DEFINE_string("errors_png", "", "Optionally, where to draw the committee's misclassified images.")
     flags.DEFINE_integer("shift", 0, "Average each member over its test-time translations by up to this many "
                          "pixels ((2 shift + 1)^2 views).", lower_bound=0)
+    flags.DEFINE_integer("subsets", 0, "Also report the committee error over every subset of this many members "
+                         "(0: none).", lower_bound=0)
     app.run(main)
