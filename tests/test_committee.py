@@ -116,3 +116,6 @@ def test_subset_errors_score_every_committee_of_the_asked_size(members):
     mean = 100 * np.mean(list(result["members"].values()))
     assert printed.returncode == 0, printed.stderr
     assert f"committees of 1 (2 subsets): test error mean {mean:.2f}%" in printed.stdout
+    refused = subprocess.run([sys.executable, "-m", "train.committee", *members, "--subsets=3"], cwd=REPO,
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "choose 1 to 2" in refused.stderr

@@ -85,18 +85,25 @@ def evaluate(workdirs: list[str], split: str, shift: int = 0) -> dict:
             "predictions": predictions, "examples": examples, "probabilities": outputs}
 
 
-def subset_errors(probabilities: np.ndarray, labels: np.ndarray, size: int,
-                  max_subsets: int = 100_000) -> np.ndarray:
-    """The error of the committee of every `size`-member subset of the members' (members, N, classes) softmax
-    outputs, in `itertools.combinations` order."""
-    count = len(probabilities)
+MAX_SUBSETS = 100_000
+
+
+def check_subset_size(count: int, size: int, max_subsets: int = MAX_SUBSETS) -> None:
+    """Raises a ValueError naming the valid sizes unless `count` members form 1 to `max_subsets` subsets of `size`."""
     if not 1 <= size <= count:
         raise ValueError(f"Subsets of {size} members asked of a committee of {count}; choose 1 to {count}.")
     if math.comb(count, size) > max_subsets:
         raise ValueError(f"{math.comb(count, size):,} subsets of {size} of {count} members: more than "
                          f"{max_subsets:,}; choose a size nearer 1 or {count}.")
+
+
+def subset_errors(probabilities: np.ndarray, labels: np.ndarray, size: int,
+                  max_subsets: int = MAX_SUBSETS) -> np.ndarray:
+    """The error of the committee of every `size`-member subset of the members' (members, N, classes) softmax
+    outputs, in `itertools.combinations` order."""
+    check_subset_size(len(probabilities), size, max_subsets)
     return np.array([np.mean(probabilities[list(subset)].sum(0).argmax(-1) != labels)
-                     for subset in itertools.combinations(range(count), size)])
+                     for subset in itertools.combinations(range(len(probabilities)), size)])
 
 
 def plot_errors(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, path: str,
@@ -128,6 +135,8 @@ def main(argv):
         raise app.UsageError("Give one or more run or sweep directories.")
     try:
         workdirs = [workdir for _, _, workdir in collect.find_runs(argv[1:])]
+        if flags.FLAGS.subsets:  # before the members are evaluated, which takes a while
+            check_subset_size(len(workdirs), flags.FLAGS.subsets)
         result = evaluate(workdirs, flags.FLAGS.split, flags.FLAGS.shift)
     except (ValueError, FileNotFoundError, KeyError) as e:
         raise app.UsageError(str(e)) from e
@@ -136,10 +145,7 @@ def main(argv):
     print(f"committee of {len(result['members'])}: {flags.FLAGS.split} error {100 * result['committee']:.2f}% "
           f"({round(result['committee'] * result['count'])} of {result['count']})")
     if flags.FLAGS.subsets:
-        try:
-            errors = subset_errors(result["probabilities"], result["examples"]["label"], flags.FLAGS.subsets)
-        except ValueError as e:
-            raise app.UsageError(str(e)) from e
+        errors = subset_errors(result["probabilities"], result["examples"]["label"], flags.FLAGS.subsets)
         count = result["count"]
         print(f"committees of {flags.FLAGS.subsets} ({len(errors)} subsets): {flags.FLAGS.split} error mean "
               f"{100 * errors.mean():.2f}% ({errors.mean() * count:.1f} of {count}), lowest {100 * errors.min():.2f}%, "
