@@ -8,7 +8,9 @@ Recipe (section III.C.1 and Appendix C): the 60,000-parameter network of `models
 centred in 32x32 with background -0.1 and ink 1.175; per-example updates; the MAP criterion of eq. 9 on the RBF
 penalties; stochastic diagonal Levenberg-Marquardt with mu = 0.02, the curvature re-estimated on 500 samples
 before each pass, and the global learning rate 5e-4 for the first 2 passes, 2e-4 for the next 3, 1e-4 for the
-next 3, 5e-5 for the next 4 and 1e-5 thereafter. The constant j of eq. 9 is not given in the paper; we use 10.
+next 3, 5e-5 for the next 4 and 1e-5 thereafter. The constant j of eq. 9 is not given in the paper; we use 10
+(on 10,000 held-out training digits, four seeds each, 30 was not distinguishable from it and 1 and 3 were worse;
+10 is the value whose training error matches the paper's; README, Results).
 
 Named deviation: the curvature h_kk is the exact Gauss-Newton diagonal that Appendix C approximates. The paper's
 own estimate, back-propagated squared derivatives that drop the cross terms between connections sharing a weight
