@@ -88,7 +88,7 @@ def test_test_time_translations_average_the_nine_shifted_copies(members):
     assert result["members"][members[0]] == pytest.approx(np.mean(averaged.argmax(-1) != examples["label"]))
 
 
-def test_subset_errors_score_every_committee_of_the_asked_size(members):
+def test_subset_errors_score_every_committee_of_the_asked_sizes_or_random_draws_of_them(members):
     # Three members on four examples of classes 0, 1, 0, 1: A is right on all, B wrong on the first two, C wrong
     # on the last two.
     a = np.array([[0.9, 0.1], [0.1, 0.9], [0.6, 0.4], [0.4, 0.6]])
@@ -103,19 +103,36 @@ def test_subset_errors_score_every_committee_of_the_asked_size(members):
     np.testing.assert_array_equal(committee.subset_errors(outputs, labels, 3), [0.5])
     with pytest.raises(ValueError, match="choose 1 to 3"):
         committee.subset_errors(outputs, labels, 4)
-    with pytest.raises(ValueError, match="more than 2"):
+    with pytest.raises(ValueError, match="more than 2 to list.*--subset_draws"):
         committee.subset_errors(outputs, labels, 2, max_subsets=2)
+    # Drawn at random, each pair is one of AB, AC, BC (errors 0, 0.5, 1; mean 0.5), the same for the same seed; the
+    # cap on listing does not apply.
+    drawn = committee.subset_errors(outputs, labels, 2, max_subsets=2, draws=3000, seed=1)
+    assert set(drawn) == {0.0, 0.5, 1.0} and drawn.mean() == pytest.approx(0.5, abs=0.03)
+    np.testing.assert_array_equal(drawn, committee.subset_errors(outputs, labels, 2, draws=3000, seed=1))
+    np.testing.assert_array_equal(committee.subset_errors(outputs, labels, 3, draws=5), [0.5] * 5)
+    with pytest.raises(ValueError, match="choose 1 to 3"):
+        committee.subset_errors(outputs, labels, 4, draws=5)
+    assert committee.subset_sizes(["5", "10"]) == [5, 10]
+    with pytest.raises(ValueError, match="whole numbers.*'5,ten'"):
+        committee.subset_sizes(["5", "ten"])
     # The real members: a committee of all of them is the committee, one of one is its member.
     result = committee.evaluate(members, "test")
     labels = result["examples"]["label"]
     assert committee.subset_errors(result["probabilities"], labels, 2)[0] == pytest.approx(result["committee"])
     np.testing.assert_allclose(committee.subset_errors(result["probabilities"], labels, 1),
                                list(result["members"].values()))
-    printed = subprocess.run([sys.executable, "-m", "train.committee", *members, "--subsets=1"], cwd=REPO,
+    printed = subprocess.run([sys.executable, "-m", "train.committee", *members, "--subsets=1,2"], cwd=REPO,
                              capture_output=True, text=True, timeout=300)
     mean = 100 * np.mean(list(result["members"].values()))
     assert printed.returncode == 0, printed.stderr
     assert f"committees of 1 (2 subsets): test error mean {mean:.2f}%" in printed.stdout
+    assert f"committees of 2 (1 subsets): test error mean {100 * result['committee']:.2f}%" in printed.stdout
+    drawn = subprocess.run([sys.executable, "-m", "train.committee", *members, "--subsets=2", "--subset_draws=4"],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert drawn.returncode == 0, drawn.stderr  # the only pair, drawn four times: no spread
+    assert (f"committees of 2 (4 random draws of 1 possible, standard error of the mean 0.00%): test error mean "
+            f"{100 * result['committee']:.2f}%") in drawn.stdout
     refused = subprocess.run([sys.executable, "-m", "train.committee", *members, "--subsets=3"], cwd=REPO,
                              capture_output=True, text=True, timeout=300)
     assert refused.returncode == 1 and "choose 1 to 2" in refused.stderr

@@ -9,9 +9,10 @@ A directory is a run or a sweep, as `train.collect` reads them. Prints each memb
 committee's; `--errors_png=path` draws the images the committee gets wrong, titled "label->prediction".
 `--shift=N` also averages each member's softmax over its test-time translations: the (2N + 1)^2 copies of every
 image shifted by up to N pixels each way (the background fills the vacated pixels), as the training
-translations of `augment.max_translation=N` showed them. `--subsets=K` also reports the committee's error over
-every K-member subset of the members (mean, lowest, highest): how much a committee of K depends on which seeds
-it drew, i.e. what the recipe gives in expectation rather than in one draw.
+translations of `augment.max_translation=N` showed them. `--subsets=K` (or `K1,K2,...`) also reports the
+committee's error over every K-member subset of the members (mean, lowest, highest): how much a committee of K
+depends on which seeds it drew, i.e. what the recipe gives in expectation rather than in one draw. Where there
+are too many subsets to list, `--subset_draws=N` scores N subsets drawn uniformly at random instead.
 """
 
 import itertools
@@ -88,22 +89,39 @@ def evaluate(workdirs: list[str], split: str, shift: int = 0) -> dict:
 MAX_SUBSETS = 100_000
 
 
-def check_subset_size(count: int, size: int, max_subsets: int = MAX_SUBSETS) -> None:
-    """Raises a ValueError naming the valid sizes unless `count` members form 1 to `max_subsets` subsets of `size`."""
+def check_subset_size(count: int, size: int, max_subsets: int = MAX_SUBSETS, draws: int = 0) -> None:
+    """Raises a ValueError naming the valid sizes unless `count` members form subsets of `size`, and, when they
+    are to be listed (`draws` 0), no more than `max_subsets` of them."""
     if not 1 <= size <= count:
         raise ValueError(f"Subsets of {size} members asked of a committee of {count}; choose 1 to {count}.")
-    if math.comb(count, size) > max_subsets:
+    if not draws and math.comb(count, size) > max_subsets:
         raise ValueError(f"{math.comb(count, size):,} subsets of {size} of {count} members: more than "
-                         f"{max_subsets:,}; choose a size nearer 1 or {count}.")
+                         f"{max_subsets:,} to list; choose a size nearer 1 or {count}, or draw some at random "
+                         "(--subset_draws).")
 
 
 def subset_errors(probabilities: np.ndarray, labels: np.ndarray, size: int,
-                  max_subsets: int = MAX_SUBSETS) -> np.ndarray:
+                  max_subsets: int = MAX_SUBSETS, draws: int = 0, seed: int = 0) -> np.ndarray:
     """The error of the committee of every `size`-member subset of the members' (members, N, classes) softmax
-    outputs, in `itertools.combinations` order."""
-    check_subset_size(len(probabilities), size, max_subsets)
-    return np.array([np.mean(probabilities[list(subset)].sum(0).argmax(-1) != labels)
-                     for subset in itertools.combinations(range(len(probabilities)), size)])
+    outputs, in `itertools.combinations` order; with `draws` > 0, of that many subsets drawn uniformly at random
+    (independently, so one may recur: their mean estimates the mean over all subsets without bias)."""
+    count = len(probabilities)
+    check_subset_size(count, size, max_subsets, draws)
+    if draws:
+        rng = np.random.default_rng(seed)
+        subsets = (rng.choice(count, size, replace=False) for _ in range(draws))
+    else:
+        subsets = (list(subset) for subset in itertools.combinations(range(count), size))
+    return np.array([np.mean(probabilities[subset].sum(0).argmax(-1) != labels) for subset in subsets])
+
+
+def subset_sizes(values: list[str]) -> list[int]:
+    """The committee sizes of `--subsets` ("10" or "5,10"), or a ValueError that names the malformed one."""
+    try:
+        return [int(value) for value in values]
+    except ValueError:
+        raise ValueError(f"--subsets takes whole numbers of members, one or several comma-separated (e.g. 10 or "
+                         f"5,10); got {','.join(values)!r}.") from None
 
 
 def plot_errors(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, path: str,
@@ -135,8 +153,9 @@ def main(argv):
         raise app.UsageError("Give one or more run or sweep directories.")
     try:
         workdirs = [workdir for _, _, workdir in collect.find_runs(argv[1:])]
-        if flags.FLAGS.subsets:  # before the members are evaluated, which takes a while
-            check_subset_size(len(workdirs), flags.FLAGS.subsets)
+        sizes = subset_sizes(flags.FLAGS.subsets)
+        for size in sizes:  # before the members are evaluated, which takes a while
+            check_subset_size(len(workdirs), size, draws=flags.FLAGS.subset_draws)
         result = evaluate(workdirs, flags.FLAGS.split, flags.FLAGS.shift)
     except (ValueError, FileNotFoundError, KeyError) as e:
         raise app.UsageError(str(e)) from e
@@ -144,11 +163,13 @@ def main(argv):
         print(f"{workdir}: {flags.FLAGS.split} error {100 * error:.2f}%")
     print(f"committee of {len(result['members'])}: {flags.FLAGS.split} error {100 * result['committee']:.2f}% "
           f"({round(result['committee'] * result['count'])} of {result['count']})")
-    if flags.FLAGS.subsets:
-        errors = subset_errors(result["probabilities"], result["examples"]["label"], flags.FLAGS.subsets)
-        count = result["count"]
-        print(f"committees of {flags.FLAGS.subsets} ({len(errors)} subsets): {flags.FLAGS.split} error mean "
-              f"{100 * errors.mean():.2f}% ({errors.mean() * count:.1f} of {count}), lowest {100 * errors.min():.2f}%, "
+    count, draws = result["count"], flags.FLAGS.subset_draws
+    for size in sizes:
+        errors = subset_errors(result["probabilities"], result["examples"]["label"], size, draws=draws)
+        subsets = (f"{draws:,} random draws of {math.comb(len(workdirs), size):,} possible, standard error of the "
+                   f"mean {100 * errors.std() / math.sqrt(draws):.2f}%" if draws else f"{len(errors):,} subsets")
+        print(f"committees of {size} ({subsets}): {flags.FLAGS.split} error mean {100 * errors.mean():.2f}% "
+              f"({errors.mean() * count:.1f} of {count}), lowest {100 * errors.min():.2f}%, "
               f"highest {100 * errors.max():.2f}%")
     if flags.FLAGS.errors_png:
         examples = result["examples"]
@@ -160,6 +181,8 @@ if __name__ == "__main__":  # flags are defined only when run, so the tools impo
     flags.DEFINE_string("errors_png", "", "Optionally, where to draw the committee's misclassified images.")
     flags.DEFINE_integer("shift", 0, "Average each member over its test-time translations by up to this many "
                          "pixels ((2 shift + 1)^2 views).", lower_bound=0)
-    flags.DEFINE_integer("subsets", 0, "Also report the committee error over every subset of this many members "
-                         "(0: none).", lower_bound=0)
+    flags.DEFINE_list("subsets", [], "Also report the committee error over every subset of this many members "
+                      "(one size or several, comma-separated).")
+    flags.DEFINE_integer("subset_draws", 0, "Score this many subsets drawn at random per size instead of listing "
+                         "them all (0: list them all).", lower_bound=0)
     app.run(main)
