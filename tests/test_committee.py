@@ -131,7 +131,7 @@ def test_subset_errors_score_every_committee_of_the_asked_sizes_or_random_draws_
     drawn = subprocess.run([sys.executable, "-m", "train.committee", *members, "--subsets=2", "--subset_draws=4"],
                            cwd=REPO, capture_output=True, text=True, timeout=300)
     assert drawn.returncode == 0, drawn.stderr  # the only pair, drawn four times: no spread
-    assert (f"committees of 2 (4 random draws of 1 possible, standard error of the mean 0.00%): test error mean "
+    assert (f"committees of 2 (4 random draws of 1 possible, standard error of the mean 0%): test error mean "
             f"{100 * result['committee']:.2f}%") in drawn.stdout
     refused = subprocess.run([sys.executable, "-m", "train.committee", *members, "--subsets=3"], cwd=REPO,
                              capture_output=True, text=True, timeout=300)

@@ -167,7 +167,7 @@ def main(argv):
     for size in sizes:
         errors = subset_errors(result["probabilities"], result["examples"]["label"], size, draws=draws)
         subsets = (f"{draws:,} random draws of {math.comb(len(workdirs), size):,} possible, standard error of the "
-                   f"mean {100 * errors.std() / math.sqrt(draws):.2f}%" if draws else f"{len(errors):,} subsets")
+                   f"mean {100 * errors.std() / math.sqrt(draws):.2g}%" if draws else f"{len(errors):,} subsets")
         print(f"committees of {size} ({subsets}): {flags.FLAGS.split} error mean {100 * errors.mean():.2f}% "
               f"({errors.mean() * count:.1f} of {count}), lowest {100 * errors.min():.2f}%, "
               f"highest {100 * errors.max():.2f}%")
