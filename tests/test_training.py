@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +20,7 @@ from tfds_mocking import finish_each_save
 
 import models
 import train
-from train import checkpointing
+from train import checkpointing, metric_writers
 from train.metric_writers import read_metrics
 
 
@@ -277,6 +278,28 @@ def test_a_resumed_run_logs_each_step_once_past_a_record_cut_short(tmp_path):
     resumed = read_metrics(str(workdir))
     assert [r["step"] for r in resumed] == [r["step"] for r in expected]  # step 16's records once each
     assert [r.get("test/loss") for r in resumed] == [r.get("test/loss") for r in expected]
+
+
+def test_tensorboard_events_are_written_without_importing_torch(tmp_path, monkeypatch):
+    # tensorboardX imports torch whenever it is installed (seconds per run); the writer hides it from that import.
+    fake_torch = tmp_path / "site" / "torch"
+    fake_torch.mkdir(parents=True)
+    (fake_torch / "__init__.py").write_text("FAKE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    for name in [m for m in sys.modules if m.split(".")[0] in ("torch", "tensorboardX")]:
+        monkeypatch.delitem(sys.modules, name)  # as in a fresh process; put back afterwards
+    writer = metric_writers.MetricWriter(str(tmp_path / "run"))
+    writer.write(3, {"training/loss": 0.5})
+    writer.close()
+    try:
+        assert "torch" not in sys.modules
+        import torch  # still importable afterwards
+
+        assert torch.FAKE
+    finally:
+        sys.modules.pop("torch", None)
+    [events] = glob.glob(str(tmp_path / "run" / "tensorboard" / "events.out.tfevents.*"))
+    assert b"training/loss" in open(events, "rb").read()
 
 
 def test_resuming_under_a_changed_config_names_the_changes_and_keeps_the_earlier_config(tmp_path, caplog):
