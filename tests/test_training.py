@@ -298,8 +298,8 @@ def test_tensorboard_events_are_written_without_importing_torch(tmp_path, monkey
         assert torch.FAKE
     finally:
         sys.modules.pop("torch", None)
-    [events] = glob.glob(str(tmp_path / "run" / "tensorboard" / "events.out.tfevents.*"))
-    assert b"training/loss" in open(events, "rb").read()
+    [events] = (tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*")
+    assert b"training/loss" in events.read_bytes()
 
 
 def test_resuming_under_a_changed_config_names_the_changes_and_keeps_the_earlier_config(tmp_path, caplog):
