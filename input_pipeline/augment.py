@@ -1,5 +1,6 @@
 """Augmentations as pure jax functions of (batch, rng), run inside the compiled train step."""
 
+import math
 from collections.abc import Callable, Mapping
 
 import jax
@@ -92,6 +93,13 @@ def smooth(field: jax.Array, kernel: np.ndarray) -> jax.Array:
     return rows @ field @ columns.T
 
 
+def draw_flat(sample: Callable, rng: jax.Array, shape: tuple[int, ...], **kwargs) -> jax.Array:
+    """`sample(rng, shape, **kwargs)` for a jax.random sampler, drawn as one row and reshaped. The values are the
+    same (each element's bits come from its row-major index), but XLA:CPU's compile time for the Threefry hash grows
+    steeply with the rank of the array it hashes, and a per-image draw under vmap gains a rank."""
+    return sample(rng, (math.prod(shape),), **kwargs).reshape(shape)
+
+
 def random_elastic(alpha: float, sigma: float, background: float) -> Callable[[Batch, jax.Array], Batch]:
     """Elastic distortion (Simard, Steinkraus & Platt 2003, section 2): per image, a displacement field of
     independent uniform(-1, 1) values per pixel and direction, smoothed by a Gaussian of standard deviation `sigma`
@@ -101,7 +109,7 @@ def random_elastic(alpha: float, sigma: float, background: float) -> Callable[[B
 
     def distort(image: jax.Array, rng: jax.Array) -> jax.Array:
         height, width = image.shape[:2]
-        noise = jax.random.uniform(rng, (2, height, width), minval=-1.0, maxval=1.0)
+        noise = draw_flat(jax.random.uniform, rng, (2, height, width), minval=-1.0, maxval=1.0)
         displacement = alpha * smooth(noise, kernel)
         return resample(image, pixel_grid(height, width) + displacement.reshape(2, -1), background)
 
@@ -166,7 +174,7 @@ def random_erasing(probability: float, min_area: float = 0.02, max_area: float =
         rows, columns = jnp.arange(height)[:, None, None], jnp.arange(width)[None, :, None]
         box = (rows >= top) & (rows < top + box_height) & (columns >= left) & (columns < left + box_width)
         erase = box & fits[first] & jax.random.bernoulli(apply_rng, probability)
-        return jnp.where(erase, jax.random.normal(noise_rng, image.shape, image.dtype), image)
+        return jnp.where(erase, draw_flat(jax.random.normal, noise_rng, image.shape, dtype=image.dtype), image)
 
     def augment(batch: Batch, rng: jax.Array) -> Batch:
         rngs = jax.random.split(rng, batch["image"].shape[0])

@@ -48,6 +48,15 @@ def test_same_semantics_as_flax_dropout():
         Dropout(0.3).apply(variables, x, rngs=rngs)
 
 
+def test_mask_depends_only_on_each_elements_row_major_index():
+    # What lets the hash run on (rows, hashes per row) whatever the rank: a mask of any shape is the rows of the
+    # (rows, last axis) mask. So an attention mask (batch, heads, queries, keys) compiles as fast as a matrix's.
+    key = jax.random.PRNGKey(5)
+    for shape in [(3, 4, 5, 7), (2, 1, 9), (6,)]:
+        rows = int(np.prod(shape[:-1]))
+        np.testing.assert_array_equal(keep_mask(key, 0.3, shape), keep_mask(key, 0.3, (rows, shape[-1])).reshape(shape))
+
+
 def test_mask_is_the_same_for_every_device_layout():
     devices = np.array(jax.devices()[:4])
     mesh = jax.sharding.Mesh(devices, ("data",))

@@ -142,6 +142,18 @@ def test_gaussian_smoothing_keeps_constants_inside_and_spreads_an_impulse():
                                atol=1e-6)
 
 
+def test_draw_flat_gives_the_draw_of_the_shape_itself():
+    # The elastic field and random erasing's noise are drawn as one row and reshaped (faster to compile); that
+    # must leave every value as the direct draw gives it, per image under vmap too.
+    keys = jax.random.split(jax.random.key(4), 3)
+    direct = jax.vmap(lambda k: jax.random.uniform(k, (2, 5, 6), minval=-1.0, maxval=1.0))(keys)
+    flat = jax.vmap(lambda k: augment.draw_flat(jax.random.uniform, k, (2, 5, 6), minval=-1.0, maxval=1.0))(keys)
+    np.testing.assert_array_equal(flat, direct)
+    normal = augment.draw_flat(jax.random.normal, keys[0], (4, 3, 2), dtype=jnp.bfloat16)
+    assert normal.dtype == jnp.bfloat16
+    np.testing.assert_array_equal(normal, jax.random.normal(keys[0], (4, 3, 2), jnp.bfloat16))
+
+
 def test_random_elastic_moves_pixels_smoothly_by_about_alpha_over_sigma():
     image = jnp.tile(jnp.full((1, 16, 16, 1), -1.0).at[0, 4:12, 6:10, 0].set(1.0), (8, 1, 1, 1))
     distort = augment.build({"elastic_alpha": 8.0, "elastic_sigma": 2.0}, background=-1.0)
