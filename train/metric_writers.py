@@ -23,7 +23,7 @@ def _plain(value):
 def _import_summary_writer():
     """tensorboardX's SummaryWriter, imported without torch. tensorboardX imports torch whenever it is installed
     (as beside the PyTorch benchmarks), only to accept torch tensors, which we never pass: 1.6 s of import on a
-    2-core machine that is compiling and training, and about 0.7 s more to tear torch down at exit (measured on
+    2-core machine that is compiling and training, and about 0.4 s more to tear torch down at exit (measured on
     the LeCun 1989 benchmark). A module set to None in sys.modules makes `import torch` raise ImportError, which
     tensorboardX takes as "not installed". The mask lasts only this import (about 0.1 s), and never replaces a
     torch already imported; torch stays importable afterwards."""

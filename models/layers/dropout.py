@@ -40,7 +40,7 @@ def keep_mask(key, rate: float, shape: tuple[int, ...]) -> jax.Array:
         return keep_mask(key, rate, (1,))[0]
     hashes_per_row = -(-shape[-1] // _DRAWS_PER_HASH)
     # The hash runs on (rows, hashes per row), the leading axes merged: the same counters, and so the same mask,
-    # but XLA:CPU's compile time grows steeply with the rank of the hashed array (Threefry's 20 unrolled rounds:
+    # but XLA:CPU's compile time for the hash grows steeply with the rank of the array it hashes (the bare hash:
     # 0.3 s at rank 2, 1.3 s at rank 3, 6 s at rank 4, the shape of an attention mask).
     counter_shape = (math.prod(shape[:-1]), hashes_per_row)
     if math.prod(counter_shape) >= 2 ** 32:
