@@ -13,7 +13,7 @@ its chosen constant learning rate 0.001, no regularisation), trained on 45,000 i
 on the 5,000 held out, the 1,000 exact test images and (labelled) all 10,000. The raw pixel scale matters: with
 the paper's constants (k = 2, alpha = 1e-4, n = 5) LRN departs from a constant rescaling only where activations
 reach tens (alpha times a sum of five squares against k); that happens with raw pixels, not with standardised
-inputs or tanh (README, "CNN lineage"). `lrn` normalises conv1's and conv2's activations before their pooling,
+inputs or tanh (docs/results/cnn_lineage.md). `lrn` normalises conv1's and conv2's activations before their pooling,
 as AlexNet does; `overlapping_pool=false` pools 2x2 windows with stride 2 instead of 3x3.
 
 Measured (README; seeds 0-2, held_out error): baseline 26.62, 26.50, 27.90%; with LRN 24.64, 24.72, 24.50%;

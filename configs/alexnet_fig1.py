@@ -26,8 +26,8 @@ The figure's two curves:
     python launch.py --config=configs/alexnet_fig1.py:activation=tanh --workdir=runs/fig1_tanh ...
 
 Measured: ReLU first below 25% at epoch 6 (epoch 5 with seed 1), tanh at epoch 5 (both seeds): 0.83x and 1.0x,
-not the paper's 6x (README). An earlier choice of learning rates by a proxy, the training error after 2 epochs on
-the first 10,000 images, gave tanh 0.03 and 3.5x (ReLU 6 epochs, tanh 21).
+not the paper's 6x (docs/results/cnn_lineage.md). An earlier choice of learning rates by a proxy, the training
+error after 2 epochs on the first 10,000 images, gave tanh 0.03 and 3.5x (ReLU 6 epochs, tanh 21).
 
 `init_std=0.01` draws every weight from N(0, 0.01^2), the initialisation AlexNet's section 5 states, instead of
 LeCun normal. Its learning rates were chosen the same way, over {0.005, 0.01, 0.02, 0.03, 0.05}: ReLU 0.01 (epoch
@@ -41,14 +41,15 @@ pixels less the mean training image (section 2: "the (centered) raw RGB values")
 layers-18pct.cfg initialisation (conv1 from N(0, 0.0001^2), every other layer N(0, 0.01^2)). Learning rates
 chosen the same way, over {0.0005, 0.0007, 0.001, 0.0015, 0.002, 0.005} for ReLU and {0.001, 0.002, 0.003, 0.005,
 0.007, 0.01} for tanh: ReLU 0.001 (epoch 6), tanh 0.005 (epoch 20). Measured: 3.3x (seeds 1 and 2: 3.0x;
-README), the paper's direction, short of its six times.
+docs/results/cnn_lineage.md), the paper's direction, short of its six times.
 
     python launch.py --config=configs/alexnet_fig1.py:activation=tanh,cuda_convnet --workdir=runs/fig1_cc_tanh ...
 
 `cuda_convnet,later_pool=avg` adds the authors' net's pooling: layers-18pct.cfg average-pools after conv2 and
 conv3. Learning rates chosen the same way, over {0.001, 0.002, 0.003, 0.005} for ReLU and {0.005, 0.01, 0.02}
-for tanh: ReLU 0.003 (epoch 7), tanh 0.01 (epoch 44). Measured: 6.3x (seeds 1 and 2: 7.2x, 6.6x; README), the
-paper's six times. Tanh needs more than the default 40 epochs here (the sweep gives this condition 60):
+for tanh: ReLU 0.003 (epoch 7), tanh 0.01 (epoch 44). Measured: 6.3x (seeds 1 and 2: 7.2x, 6.6x;
+docs/results/cnn_lineage.md), the paper's six times. Tanh needs more than the default 40 epochs here (the sweep
+gives this condition 60):
 
     python launch.py --config=configs/alexnet_fig1.py:activation=tanh,cuda_convnet,later_pool=avg,epochs=60 \\
         --workdir=runs/fig1_avg_tanh --config.data.data_dir=../shared/data

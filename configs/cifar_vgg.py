@@ -32,7 +32,7 @@ def get_config(arg: str | None = None):
     config.batch_size = 128
     config.optimizer.update(name="sgd", momentum=0.9, weight_decay=5e-4)
     # Without a warmup, 0.05 blew VGG-11 up in its first 25 steps (loss 6.3, then stuck at chance; VGG-16 was at
-    # 15% after 3 epochs); a linear warmup (Goyal et al. 2017) gets it through (README, Results).
+    # 15% after 3 epochs); a linear warmup (Goyal et al. 2017) gets it through (docs/results/cnn_lineage.md).
     config.schedule.update(name="cosine", learning_rate=0.05, warmup_epochs=2.0)
     config.train_epochs = float(args.epochs)
     config.eval_every_epochs = 10.0

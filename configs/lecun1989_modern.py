@@ -6,7 +6,7 @@ translations of up to 1 pixel and Simard et al.'s (2003) elastic distortions (al
 MNIST setting, 34 and 4, scaled from 28 to 16 pixels), 200 epochs; and a committee of five such networks (seeds
 0-4, softmax outputs averaged; Ciresan et al. 2012). Target: test error <= 1.8% (the paper's 5.0%; human error on
 this test set is about 2.5%, Bromley & Sackinger 1991). The elastic distortions, the 200 epochs and the committee
-were chosen on 2,000 held-out training digits, never on the test set (README, Results).
+were chosen on 2,000 held-out training digits, never on the test set (docs/results/foundation.md).
 
     python launch.py --config=configs/lecun1989_modern.py --workdir=runs/lecun1989_modern          # one network
     python -m train.sweep --config=configs/lecun1989_modern.py --workdir=runs/lecun1989_committee   # five

@@ -10,7 +10,7 @@ penalties; stochastic diagonal Levenberg-Marquardt with mu = 0.02, the curvature
 before each pass, and the global learning rate 5e-4 for the first 2 passes, 2e-4 for the next 3, 1e-4 for the
 next 3, 5e-5 for the next 4 and 1e-5 thereafter. The constant j of eq. 9 is not given in the paper; we use 10
 (on 10,000 held-out training digits, four seeds each, 30 was not distinguishable from it and 1 and 3 were worse;
-10 is the value whose training error matches the paper's; README, Results).
+10 is the value whose training error matches the paper's; docs/results/foundation.md).
 
 Named deviation: the curvature h_kk is the exact Gauss-Newton diagonal that Appendix C approximates. The paper's
 own estimate, back-propagated squared derivatives that drop the cross terms between connections sharing a weight

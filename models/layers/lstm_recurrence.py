@@ -13,7 +13,7 @@
   column mask, instead of four (B, H) blocks joined by a concatenation: fewer, larger fused kernels per step.
 - The bias is added inside the forward loop, where it fuses into the activation, instead of in a pass of its
   own over every step's input products (16 MB at the benchmark's shapes) before the loop.
-Each measured in benchmarks/lstm_jax.py (README, Performance). Tested equal (values and gradients) to autodiff of
+Each measured in benchmarks/lstm_jax.py (docs/speed.md). Tested equal (values and gradients) to autodiff of
 `FusedLSTMCell.recur` in a scan.
 """
 
