@@ -16,8 +16,8 @@ reach tens (alpha times a sum of five squares against k); that happens with raw 
 inputs or tanh (docs/results/cnn_lineage.md). `lrn` normalises conv1's and conv2's activations before their pooling,
 as AlexNet does; `overlapping_pool=false` pools 2x2 windows with stride 2 instead of 3x3.
 
-Measured (README; seeds 0-2, held_out error): baseline 26.62, 26.50, 27.90%; with LRN 24.64, 24.72, 24.50%;
-non-overlapping pooling 28.48, 28.44, 28.22%; each 15-epoch run 13-29 minutes on one core.
+Measured (docs/results/cnn_lineage.md; seeds 0-2, held_out error): baseline 26.62, 26.50, 27.90%; with LRN
+24.64, 24.72, 24.50%; non-overlapping pooling 28.48, 28.44, 28.22%; each 15-epoch run 13-29 minutes on one core.
 
     python -m train.sweep --config=configs/alexnet_ablations.py --workdir=runs/alexnet_ablations \\
         --set=data.data_dir=../shared/data

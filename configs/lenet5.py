@@ -64,6 +64,6 @@ def get_config(arg: str | None = None):
 
 
 def get_sweep(arg: str | None = None) -> list[dict]:
-    """Five seeds, the spread the README reports (`python -m train.sweep --config=configs/lenet5.py
+    """Five seeds, the spread docs/results/foundation.md reports (`python -m train.sweep --config=configs/lenet5.py
     --workdir=runs/lenet5_seeds --set=data.data_dir=../shared/data`)."""
     return [{"seed": seed} for seed in range(5)]
