@@ -85,14 +85,16 @@ class LeNet5(nn.Module):
 
     activation: str = "scaled_tanh"
     initializer: str = "lecun_2.4_over_fan_in"
+    subsampling_initializer: str = ""  # S2's and S4's coefficients; "": `initializer`, as the paper
 
     def setup(self):
         init = get_initializer(self.initializer)
+        subsampling_init = get_initializer(self.subsampling_initializer or self.initializer)
         self.act = get_activation(self.activation)
         self.C1 = ConnectionTableConv(None, 5, num_outputs=6, kernel_init=init)
-        self.S2 = TrainableSubsampling(coefficient_init=init)
+        self.S2 = TrainableSubsampling(coefficient_init=subsampling_init)
         self.C3 = ConnectionTableConv(C3_CONNECTIONS, 5, kernel_init=init)
-        self.S4 = TrainableSubsampling(coefficient_init=init)
+        self.S4 = TrainableSubsampling(coefficient_init=subsampling_init)
         self.C5 = ConnectionTableConv(None, 5, num_outputs=120, kernel_init=init)
         self.F6 = nn.Dense(84, kernel_init=init)
         self.output = EuclideanRBF(digit_prototypes())

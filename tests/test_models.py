@@ -261,6 +261,28 @@ def test_paper_initialisation_bounds():
     assert float(jnp.abs(flat["H2/kernel"]).max()) > 0.8 * 2.4 / 200  # and it is uniform up to the bound
 
 
+def test_lenet5_takes_eblearns_initialisation_as_an_option():
+    """EBLearn's forget_param_linear(1, 0.5): kernels U(-1/sqrt(F), 1/sqrt(F)) with F = kernel area x the input
+    maps a C3 map reads; subsampling coefficients the constant 1/sqrt(2 x 2); biases 0."""
+    model = models.build(configs.base.model_config(
+        "lenet5", initializer="eblearn_1_over_sqrt_fan_in",
+        subsampling_initializer="eblearn_constant_1_over_sqrt_fan_in"))
+    params = model.init(jax.random.key(0), jnp.zeros((1, 32, 32, 1)))["params"]
+    for layer, fan_in in (("C1", 25), ("C5", 16 * 25), ("F6", 120)):
+        bound = float(jnp.abs(params[layer]["kernel"]).max())
+        assert 0.9 / fan_in**0.5 < bound <= 1 / fan_in**0.5, layer
+    c3 = np.abs(np.asarray(params["C3"]["kernel"]))  # (5, 5, 60): 6 maps of 3 inputs, 9 of 4, 1 of 6
+    assert c3[:, :, :18].max() <= 1 / 75**0.5 < c3[:, :, :18].max() / 0.9
+    assert c3[:, :, -6:].max() <= 1 / 150**0.5
+    for layer in ("S2", "S4"):
+        np.testing.assert_array_equal(params[layer]["coefficient"], 0.5)
+        np.testing.assert_array_equal(params[layer]["bias"], 0.0)
+    # left empty, the subsampling coefficients follow `initializer`, as before the field existed
+    default = models.build(configs.base.model_config("lenet5")).init(jax.random.key(0), jnp.zeros((1, 32, 32, 1)))
+    coefficient = np.asarray(default["params"]["S2"]["coefficient"])
+    assert np.abs(coefficient).max() <= 2.4 / 4 and len(np.unique(coefficient)) == 6
+
+
 def test_figure1_net_takes_alexnets_gaussian_initialisation_as_an_option():
     def kernel_stds(**fields):
         model = models.build({"name": "four_layer_cnn", **fields})
