@@ -79,7 +79,8 @@ class LeNet5(nn.Module):
     | output | 10 Euclidean RBF units with fixed 7x12 bitmap prototypes (eq. 7) | 0 |
 
     60,000 trainable parameters in all, as the paper says. Every layer up to F6 is followed by the squashing
-    function f(a) = 1.7159 tanh(2a/3); weights start U(-2.4/F, 2.4/F) (Appendix A). The output is the RBF
+    function f(a) = 1.7159 tanh(2a/3); weights start U(-2.4/F, 2.4/F) (Appendix A; `configs/lenet5.py` starts them
+    as the LeCun lab's EBLearn does, a named deviation that names why). The output is the RBF
     penalty y_i (small = likely), trained with the paper's criterion (loss "rbf_map", eq. 9).
     """
 
