@@ -18,6 +18,7 @@ from models.layers import (
     get_initializer,
 )
 from models.layers.dropout import Dropout
+from models.layers.subsampling import window_sums
 
 # Table I: "the first six C3 feature maps take inputs from every contiguous subsets of three feature maps in S2.
 # The next six take input from every contiguous subset of four. The next three take input from some
@@ -104,11 +105,23 @@ class LeNet5(nn.Module):
     # paper's curvature estimate (train/sdlm.py, Appendix C) back-propagates second derivatives through it.
     CHAIN = ("C1", "S2", "C3", "S4", "C5", "F6")
 
+    def connection_inputs(self, name: str, x: jax.Array) -> jax.Array:
+        """What the weights of layer `name` multiply, given the layer's input x: in S2 and S4 each window's sum
+        (the coefficient multiplies the sum, II.B), in F6 x flattened, elsewhere x itself."""
+        if name in ("S2", "S4"):
+            return window_sums(x, getattr(self, name).window)
+        if name == "F6":
+            return x.reshape(x.shape[0], -1)
+        return x
+
+    def weighted_sum(self, name: str, inputs: jax.Array) -> jax.Array:
+        """Layer `name`'s weighted sums a (before the squashing function) of its `connection_inputs`."""
+        layer = getattr(self, name)
+        return layer.weigh(inputs) if name in ("S2", "S4") else layer(inputs)
+
     def pre_activation(self, name: str, x: jax.Array) -> jax.Array:
         """The weighted sums a (before the squashing function) of layer `name` of the chain, given its input x."""
-        if name == "F6":
-            x = x.reshape(x.shape[0], -1)
-        return getattr(self, name)(x)
+        return self.weighted_sum(name, self.connection_inputs(name, x))
 
     def squash(self, a: jax.Array) -> jax.Array:
         return self.act(a)

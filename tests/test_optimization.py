@@ -6,8 +6,10 @@ import numpy as np
 import optax
 import pytest
 
+from configs import lenet5 as lenet5_config
 from models import lenet5
-from train import durations, optimizers, schedules, sdlm
+from models.layers.subsampling import TrainableSubsampling, window_sums
+from train import durations, optimizers, schedules, sdlm, sdlm_rates
 from train.tasks.classification import Classification
 
 
@@ -107,18 +109,34 @@ def test_backpropagated_curvature_follows_the_papers_recursion():
 
 
 def test_backpropagated_curvature_drops_the_cross_terms_of_a_shared_weight():
-    # One unit, a = c (x1 + x2), the two connections sharing c (LeNet-5's S2): the paper sums each connection's
-    # second derivative, 2 (x1^2 + x2^2); the exact Gauss-Newton diagonal is 2 (x1 + x2)^2.
+    # One unit, a = c x1 + c x2: two connections sharing c. The paper sums each connection's second derivative,
+    # 2 (x1^2 + x2^2); the exact Gauss-Newton diagonal is 2 (x1 + x2)^2.
     params = {"c": jnp.array(0.7)}
     x = jnp.array([[1.0, 3.0]])
 
-    def subsample(p, inputs):
-        return p["c"] * inputs.sum(axis=-1, keepdims=True)
+    def two_connections(p, inputs):
+        return p["c"] * inputs[:, :1] + p["c"] * inputs[:, 1:]
 
-    h = sdlm.backpropagated_curvature([subsample], lambda a: a, params, x)
+    h = sdlm.backpropagated_curvature([two_connections], lambda a: a, params, x)
     np.testing.assert_allclose(h["c"], 2.0 * (1.0 + 9.0), rtol=1e-6)
-    exact = sdlm.gauss_newton_curvature(subsample, params, x, jax.random.PRNGKey(0))
+    exact = sdlm.gauss_newton_curvature(two_connections, params, x, jax.random.PRNGKey(0))
     np.testing.assert_allclose(exact["c"], 2.0 * 4.0**2, rtol=1e-6)
+
+
+def test_a_subsampling_coefficient_multiplies_one_input_the_window_sum():
+    # LeNet-5's S2 adds a window's four inputs, then multiplies the sum by the coefficient (II.B): one connection,
+    # whose input is the sum, so h = 2 sum_units (window sum)^2, as the LeCun lab's EBLearn computes it, not
+    # 2 sum_units sum_window x^2. Second derivatives reach each input through the sum: c^2 times the unit's.
+    layer = TrainableSubsampling()
+    x = jax.random.normal(jax.random.PRNGKey(0), (1, 4, 4, 2))
+    params = {"S": layer.init(jax.random.PRNGKey(1), x)["params"], "w": jnp.ones((1, 2, 2, 2))}
+    chain = [sdlm.ChainLayer(lambda inputs: window_sums(inputs, 2),
+                             lambda p, u: layer.apply({"params": p["S"]}, u, method=layer.weigh)),
+             lambda p, inputs: jnp.sum(inputs * p["w"])]  # a linear read-out: d2E/da^2 = 2 in every S unit
+    h = sdlm.backpropagated_curvature(chain, lambda a: a, params, x)
+    sums = np.asarray(window_sums(x, 2))
+    np.testing.assert_allclose(h["S"]["coefficient"], 2.0 * (sums**2).sum(axis=(0, 1, 2)), rtol=1e-5)
+    np.testing.assert_allclose(h["S"]["bias"], 2.0 * 4.0, rtol=1e-6)  # four units per map, input 1
 
 
 def test_lenet5_curvatures_agree_where_no_weight_is_shared():
@@ -166,3 +184,16 @@ def test_classification_losses():
     assert float(loss[0]) == pytest.approx(expected, rel=1e-6) and int(jnp.argmax(scores)) == 2
     with pytest.raises(ValueError, match="Unknown classification loss 'hinge'"):
         Classification(3, loss="hinge")
+
+
+def test_lenet5_first_pass_step_sizes_are_the_papers(data_dir, tmp_path):
+    # III.C.1: "The resulting effective learning rates during the first pass varied between approximately
+    # 7 x 10^-5 and 0.016 over the set of parameters." With the LeCun lab's initialisation (configs/lenet5.py)
+    # and the paper's curvature, ours span 1.2e-4 to 0.017 (the trainer's own estimate, seed 0).
+    config = lenet5_config.get_config()
+    config.data.data_dir = data_dir
+    config.optimizer.curvature = "backpropagated"
+    rates = np.concatenate([a.ravel() for a in sdlm_rates.first_pass_rates(config, str(tmp_path)).values()])
+    assert rates.size == 60_000
+    assert 0.012 <= rates.max() <= 0.020
+    assert 7e-5 / 2.5 <= rates.min() <= 7e-5 * 2.5
