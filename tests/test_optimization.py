@@ -193,7 +193,7 @@ def test_lenet5_first_pass_step_sizes_are_the_papers(data_dir, tmp_path):
     config = lenet5_config.get_config()
     config.data.data_dir = data_dir
     config.optimizer.curvature = "backpropagated"
-    rates = np.concatenate([a.ravel() for a in sdlm_rates.first_pass_rates(config, str(tmp_path)).values()])
+    rates = np.concatenate([a.ravel() for a in sdlm_rates.pass_rates(config, str(tmp_path)).values()])
     assert rates.size == 60_000
     assert 0.012 <= rates.max() <= 0.020
     assert 7e-5 / 2.5 <= rates.min() <= 7e-5 * 2.5
