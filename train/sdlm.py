@@ -15,7 +15,7 @@ Two estimates of h_kk (`optimizer.curvature`):
   E[(J^T v)^2] = diag(J^T J). Where weights are shared it is larger, so steps are smaller: 2.5-14x in
   LeNet-5's C1-C3, equal in F6. `configs/lenet5.py` says which it uses, and why.
 
-`train/sdlm_rates.py` prints the step sizes of a run's first pass, which the paper reports for LeNet-5.
+`train/sdlm_rates.py` prints the step sizes of a pass (the paper reports LeNet-5's first).
 """
 
 import functools
