@@ -19,14 +19,14 @@ EBLearn computes it. With this initialisation (below) its first pass's step size
 (`python -m train.sdlm_rates`), where the paper reports "approximately 7 x 10^-5 and 0.016".
 Until 2026-12-02 this config used the exact Gauss-Newton diagonal instead (`--config.optimizer.curvature=
 gauss_newton`), a named deviation: our earlier form of Appendix C's estimate treated a subsampling coefficient as
-four connections (h summed x^2 over the window instead of squaring the window's sum) and under-fitted. With the
-sum as the input, on 10,000 held-out training digits, seeds 0-9: mean 1.63% held-out error (1.02-3.32%) against
-the exact diagonal's 1.19%, a paired difference of +0.44 +- 0.23 points, inside the two standard errors (0.46)
-of the rule fixed before the runs, so the paper's estimate replaced it. It is fragile: in about a third of the
-seeds the step sizes jump when the curvature is re-estimated at the second pass (C1's kernel 20x) and the
-network under-fits. On the test set, seeds 0-9 (one core each): 1.89, 0.99, 1.10, 1.91, 2.46, 1.25, 1.21, 1.07,
-1.49, 1.27% (mean 1.46%, median 1.26%), training error mean 0.55%; with the exact diagonal mean 1.07%
-(docs/results/foundation.md).
+four connections (h summed x^2 over the window instead of squaring the window's sum) and under-fitted. With the sum
+as the input, on 10,000 held-out training digits, seeds 0-9: mean 1.63% held-out error (1.02-3.32%) against the
+exact diagonal's 1.19%, a paired difference of +0.44 +- 0.23 points, inside the two standard errors (0.46) of the
+rule fixed before the runs, so the paper's estimate replaced it (decided on seeds 0-3, kept when seeds 4-9 were
+added). It is fragile: in three or four seeds in ten the step sizes jump when the curvature is re-estimated at the
+second pass (C1's kernel 20x) and the network under-fits. On the test set, seeds 0-9 (one core each): 1.89, 0.99,
+1.10, 1.91, 2.46, 1.25, 1.21, 1.07, 1.49, 1.27% (mean 1.46%, median 1.26%), training error mean 0.55%; with the
+exact diagonal mean 1.07% (docs/results/foundation.md).
 
 Named deviation: weights start as the LeCun lab's own software starts LeNet-5, not as Appendix A prints it.
 EBLearn (the C++ successor of Lush's gblearn2) initialises its MNIST LeNet-5 demos with

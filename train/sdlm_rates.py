@@ -15,6 +15,7 @@ the one after a run's latest checkpoint (saved at the end of a pass), from its t
 """
 
 import os
+import tempfile
 
 import jax
 import ml_collections
@@ -74,8 +75,6 @@ def describe(rates: dict[str, np.ndarray]) -> str:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    import tempfile
-
     config = FLAGS.config
     for seed in FLAGS.seeds or [config.seed]:
         with config.unlocked():
