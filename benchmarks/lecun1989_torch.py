@@ -4,8 +4,9 @@ per-example SGD steps (as in Karpathy's lecun1989-repro), then the JAX run, and 
     pip install torch==2.13.0   # the CPU build
     python benchmarks/lecun1989_torch.py [--passes 23]
 
-Both sides use the same recipe (scaled tanh, +-1 MSE targets, U(-2.4/F, 2.4/F), lr 0.05, 23 passes, shuffled
-each pass) and the same H2 connection table; PyTorch runs it with three grouped convolutions and torch.cat.
+Both sides use the same recipe (scaled tanh, +-1 MSE targets, U(-2.4/F, 2.4/F), lr 0.02 as configs/lecun1989.py,
+23 passes, shuffled each pass) and the same H2 connection table; PyTorch runs it with three grouped convolutions
+and torch.cat.
 """
 
 import argparse
@@ -58,7 +59,7 @@ def run_torch(passes: int) -> tuple[float, float]:
     x_test, y_test = torch.tensor(data["x_test"] * 2 - 1).unsqueeze(1), torch.tensor(data["y_test"])
     torch.manual_seed(0)
     model = LeCun1989()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.02)
     for _ in range(passes):
         for i in torch.randperm(len(x_train)).tolist():
             loss = torch.mean((model(x_train[i : i + 1]) - y_train[i : i + 1]) ** 2)

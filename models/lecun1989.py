@@ -6,6 +6,7 @@ to Handwritten Zip Code Recognition", Neural Computation 1(4), 1989. Section 5 (
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 from models.layers import ConnectionTableConv, get_activation, get_initializer
 from models.layers.dropout import Dropout
@@ -32,27 +33,52 @@ class LeCun1989(nn.Module):
     background value -1 (the paper: the input plane is "extended" so that every H1 unit has a full 5x5 field).
     Every unit uses the scaled hyperbolic tangent; the outputs are trained towards +-1 targets with mean-squared
     error (see `train/tasks/classification.py`, loss "mse_tanh_targets").
+
+    The network is declared as a chain of weighted sums and squashings (CHAIN and the methods below, as
+    `models.lenet5.LeNet5`), so the paper's own optimiser, a diagonal Levenberg-Marquardt method with
+    back-propagated second derivatives (`train/sdlm.py`), can train it.
     """
 
     num_classes: int = 10
     activation: str = "scaled_tanh"
     initializer: str = "lecun_2.4_over_fan_in"
 
-    @nn.compact
-    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:  # (batch, 16, 16, 1) -> (batch, 10)
-        act = get_activation(self.activation)
+    def setup(self):
         init = get_initializer(self.initializer)
+        self.act = get_activation(self.activation)
 
-        def strided_conv(connections, num_outputs, name):
-            return ConnectionTableConv(
-                connections, kernel_size=5, strides=2, padding=2, pad_value=-1.0, unit_bias=True,
-                num_outputs=num_outputs, kernel_init=init, name=name,
-            )
+        def strided_conv(connections, num_outputs):  # the border comes from `connection_inputs`
+            return ConnectionTableConv(connections, kernel_size=5, strides=2, unit_bias=True,
+                                       num_outputs=num_outputs, kernel_init=init)
 
-        h1 = act(strided_conv(None, 12, "H1")(x))
-        h2 = act(strided_conv(H2_CONNECTIONS, None, "H2")(h1))
-        h3 = act(nn.Dense(30, kernel_init=init, name="H3")(h2.reshape(h2.shape[0], -1)))
-        return act(nn.Dense(self.num_classes, kernel_init=init, name="output")(h3))
+        self.H1 = strided_conv(None, 12)
+        self.H2 = strided_conv(H2_CONNECTIONS, None)
+        self.H3 = nn.Dense(30, kernel_init=init)
+        self.output = nn.Dense(self.num_classes, kernel_init=init)
+
+    # The trained layers in order, each followed by the squashing function.
+    CHAIN = ("H1", "H2", "H3", "output")
+
+    def connection_inputs(self, name: str, x: jax.Array) -> jax.Array:
+        """What the weights of layer `name` multiply, given the layer's input x: for H1 and H2 x with its border
+        of background (-1, two pixels on each side), for H3 x flattened, for the output x itself."""
+        if name in ("H1", "H2"):
+            return jnp.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1.0)
+        if name == "H3":
+            return x.reshape(x.shape[0], -1)
+        return x
+
+    def weighted_sum(self, name: str, inputs: jax.Array) -> jax.Array:
+        """Layer `name`'s weighted sums a (before the squashing function) of its `connection_inputs`."""
+        return getattr(self, name)(inputs)
+
+    def squash(self, a: jax.Array) -> jax.Array:
+        return self.act(a)
+
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:  # (batch, 16, 16, 1) -> (batch, 10)
+        for name in self.CHAIN:
+            x = self.act(self.weighted_sum(name, self.connection_inputs(name, x)))
+        return x
 
 
 class LeCun1989Modern(nn.Module):

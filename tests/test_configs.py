@@ -125,7 +125,8 @@ def test_flag_checks_name_the_valid_choices(monkeypatch):
         flag_checks.check(["--config=configs/lecun1989.py:smoke", "--config.nonexistent=1"])
     with pytest.raises(ValueError, match=r"--config.data has no field 'agument'\. Did you mean 'augment'\?"):
         flag_checks.check(["--config", "configs/lecun1989.py", "--config.data.agument.flip=1"])
-    with pytest.raises(ValueError, match=r"Unknown config argument 'colour'.*valid: \['learning_rate', 'smoke'\]"):
+    with pytest.raises(ValueError,
+                       match=r"Unknown config argument 'colour'.*valid: \['learning_rate', 'sdlm', 'smoke'\]"):
         flag_checks.check(["--config=configs/lecun1989.py:colour=red"])
     flag_checks.check(["--config=configs/lecun1989.py:smoke", "--config.seed=3", "--config.optimizer.momentum",
                        "0.9", "--config.schedule.learning_rate=0.1", "--workdir=w"])  # all valid: no error

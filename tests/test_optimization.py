@@ -7,7 +7,7 @@ import optax
 import pytest
 
 from configs import lenet5 as lenet5_config
-from models import lenet5
+from models import lecun1989, lenet5
 from models.layers.subsampling import TrainableSubsampling, window_sums
 from train import durations, optimizers, schedules, sdlm, sdlm_rates
 from train.tasks.classification import Classification
@@ -156,6 +156,59 @@ def test_lenet5_curvatures_agree_where_no_weight_is_shared():
     assert all(bool(jnp.all(h >= 0)) for h in jax.tree.leaves(paper))
 
 
+def test_lecun1989_curvature_is_the_papers_recursion_through_its_strided_layers():
+    # LeCun 1989's strided convolutions have a hand-written backward pass (jax.custom_vjp), which forward-mode
+    # differentiation cannot enter; the curvature's squared chain must still carry second derivatives through them.
+    # The recursion written out in numpy: d2E/da = f'(a)^2 d2E/dx, d2E/dx = W^2 d2E/da above, from 2/10 at the
+    # outputs (the mean of ten squares); a unit's own bias gets its d2E/da, H1's shared 5x5 kernel the sum over its
+    # 64 positions of (bordered input)^2 d2E/da. H3 and the output are fully connected, so there both equal the
+    # exact Gauss-Newton diagonal as well (nothing shared, one unit per weight).
+    model = lecun1989.LeCun1989()
+    x = jax.random.uniform(jax.random.PRNGKey(0), (3, 16, 16, 1), minval=-1.0, maxval=1.0)
+    params = model.init(jax.random.PRNGKey(1), x[:1])["params"]
+    h = jax.jit(lambda p: sdlm.backpropagated_curvature(*sdlm.model_chain(model, {}), p, x, 0.2))(params)
+
+    def run(method, *args):
+        return np.asarray(model.apply({"params": params}, *args, method=method), np.float64)
+
+    pre, inputs, state = {}, {}, x
+    for name in model.CHAIN:
+        inputs[name] = run(lecun1989.LeCun1989.connection_inputs, name, state)
+        pre[name] = run(lecun1989.LeCun1989.weighted_sum, name, inputs[name])
+        state = run(lecun1989.LeCun1989.squash, pre[name])
+    slope2 = {name: (1.7159 * 2 / 3 * (1 - np.tanh(2 * a / 3) ** 2)) ** 2 for name, a in pre.items()}
+    d2a_out = slope2["output"] * 0.2
+    d2a_h3 = slope2["H3"] * (d2a_out @ np.asarray(params["output"]["kernel"], np.float64).T ** 2)
+    d2x_h2 = d2a_h3 @ np.asarray(params["H3"]["kernel"], np.float64).T ** 2
+    d2a_h2 = slope2["H2"] * d2x_h2.reshape(pre["H2"].shape)
+    d2x_h1 = np.zeros(inputs["H2"].shape)  # bordered H1 state: each H2 unit's 5x5 field, weights squared
+    kernel_h2 = np.asarray(params["H2"]["kernel"], np.float64) ** 2
+    for o, row in enumerate(lecun1989.H2_CONNECTIONS):
+        for c, m in enumerate(row):
+            k = sum(len(r) for r in lecun1989.H2_CONNECTIONS[:o]) + c
+            for i in range(4):
+                for j in range(4):
+                    field = d2x_h1[:, 2 * i:2 * i + 5, 2 * j:2 * j + 5, m]  # a view: updated in place
+                    field += kernel_h2[:, :, k] * d2a_h2[:, i, j, o, None, None]
+    d2a_h1 = slope2["H1"] * d2x_h1[:, 2:-2, 2:-2]
+    kernel_h1 = np.zeros((5, 5, 12))
+    for i in range(8):
+        for j in range(8):
+            field = inputs["H1"][:, 2 * i:2 * i + 5, 2 * j:2 * j + 5, :]
+            kernel_h1 += (field**2 * d2a_h1[:, i, j, None, None]).sum(0)
+    expected = {"H1": {"bias": d2a_h1.mean(0), "kernel": kernel_h1 / 3}, "H2": {"bias": d2a_h2.mean(0)},
+                "H3": {"bias": d2a_h3.mean(0), "kernel": np.einsum("pj,pi->ji", inputs["H3"] ** 2, d2a_h3) / 3},
+                "output": {"bias": d2a_out.mean(0)}}
+    for layer, leaves in expected.items():
+        for leaf, want in leaves.items():
+            np.testing.assert_allclose(h[layer][leaf], want, rtol=2e-4, err_msg=f"{layer}/{leaf}")
+    jacobian = jax.jacrev(lambda p: model.apply({"params": p}, x))(params)  # leaves (3, 10, *shape)
+    exact = jax.tree.map(lambda j: 0.2 * jnp.mean(jnp.sum(j**2, axis=1), axis=0), jacobian)
+    for layer in ("H3", "output"):
+        for leaf in ("kernel", "bias"):
+            np.testing.assert_allclose(h[layer][leaf], exact[layer][leaf], rtol=1e-4, atol=1e-12)
+
+
 def test_backpropagated_curvature_needs_a_declared_chain():
     with pytest.raises(ValueError, match=r"LeNet5Modern does not\. Set optimizer\.curvature='gauss_newton'"):
         sdlm.model_chain(lenet5.LeNet5Modern(), {})
@@ -184,6 +237,10 @@ def test_classification_losses():
     assert float(loss[0]) == pytest.approx(expected, rel=1e-6) and int(jnp.argmax(scores)) == 2
     with pytest.raises(ValueError, match="Unknown classification loss 'hinge'"):
         Classification(3, loss="hinge")
+    # SDLM's curvature starts from the loss's second derivative: a mean of three squares, or a squared distance.
+    assert mse.output_curvature() == pytest.approx(2.0 / 3.0) and rbf.output_curvature() == 2.0
+    with pytest.raises(ValueError, match=r"SDLM's curvature needs a squared-error loss .* Choose another optimizer"):
+        Classification(3).output_curvature()
 
 
 def test_lenet5_first_pass_step_sizes_are_the_papers(data_dir, tmp_path):

@@ -50,11 +50,13 @@ def gauss_newton_curvature(
     params: optax.Params,
     inputs: jax.Array,
     rng: jax.Array,
+    output_curvature: float = 2.0,
 ) -> optax.Params:
-    """Exact Gauss-Newton diagonal of E = sum_j (outputs_j - target_j)^2, averaged over the examples of `inputs`.
+    """Exact Gauss-Newton diagonal of a squared error in the outputs, averaged over the examples of `inputs`.
 
-    `outputs_fn(params, inputs)` maps a batch to (batch, features); the squared error's Hessian in the outputs is
-    2I, so h = 2 * mean_p diag(J_p^T J_p), estimated with one Rademacher vector per example.
+    `outputs_fn(params, inputs)` maps a batch to (batch, features); the loss's Hessian in the outputs is
+    `output_curvature` times I (2 for E = sum_j (outputs_j - target_j)^2), so h = output_curvature *
+    mean_p diag(J_p^T J_p), estimated with one Rademacher vector per example.
     """
 
     def projected(p, x, v):
@@ -63,7 +65,7 @@ def gauss_newton_curvature(
     probe_shape = jax.eval_shape(outputs_fn, params, inputs[:1]).shape[1:]
     probes = jax.random.rademacher(rng, (inputs.shape[0], *probe_shape), jnp.float32)
     per_example = jax.vmap(jax.grad(projected), in_axes=(None, 0, 0))(params, inputs, probes)
-    return jax.tree.map(lambda g: 2.0 * jnp.mean(g * g, axis=0), per_example)
+    return jax.tree.map(lambda g: output_curvature * jnp.mean(g * g, axis=0), per_example)
 
 
 class ChainLayer(NamedTuple):
@@ -100,8 +102,11 @@ def backpropagated_curvature(
         h_kk = sum over the connections (i, j) that share weight k of u_j^2 d2E/da_i^2 (a bias: u_j = 1),
     and d2E/dx^2 gathers d2E/du^2 back through connection_inputs' 0/1 entries. That is the back-propagation
     (transpose) of the chain's linearisation with every factor squared: weights w^2, inputs u^2, derivatives
-    f'(a)^2. We build that squared linear map with `jax.jvp` of each weighted sum at (params^2, u^2) and let
-    `jax.vjp` transpose it, so any layer of that bilinear form works without its own rule.
+    f'(a)^2. We build that squared linear map from each weighted sum's own calls (its linearisation at
+    (params^2, u^2): ws(delta, u^2) + ws(params^2, du) - ws(params^2, 0), exact for a bilinear sum plus a bias)
+    and let `jax.vjp` transpose it, so any layer of that form works without its own rule, including layers with
+    a hand-written backward pass (`jax.custom_vjp`, which forward-mode `jax.jvp` cannot enter: LeCun 1989's
+    strided convolutions).
 
     What counts as one connection matters where a weight multiplies a sum: LeNet-5's S2 and S4 add the four inputs
     of a window and multiply the sum by the coefficient (II.B), so their connection input is the sum and h gets
@@ -118,7 +123,9 @@ def backpropagated_curvature(
             for layer in layers:
                 u, tangent_u = jax.jvp(layer.connection_inputs, (state,), (tangent,))  # 0/1 entries: unsquared
                 a = layer.weighted_sum(params, u)
-                _, da = jax.jvp(layer.weighted_sum, (squared_params, jnp.square(u)), (delta, tangent_u))
+                squared_u = jnp.square(u)
+                da = (layer.weighted_sum(delta, squared_u) + layer.weighted_sum(squared_params, tangent_u)
+                      - layer.weighted_sum(squared_params, jnp.zeros_like(tangent_u)))  # the bias counted once
                 slope = jax.jvp(squash, (a,), (jnp.ones_like(a),))[1]
                 state, tangent = squash(a), jnp.square(slope) * da
             return tangent

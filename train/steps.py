@@ -145,7 +145,8 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
         variables = state.model_state
         if optimizer.curvature == "backpropagated":
             layers, squash = sdlm.model_chain(model, variables)
-            curvature = sdlm.backpropagated_curvature(layers, squash, state.params, inputs)
+            curvature = sdlm.backpropagated_curvature(layers, squash, state.params, inputs,
+                                                      task.output_curvature())
         else:
             method = getattr(model, optimizer.curvature_method)
 
@@ -153,7 +154,7 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
                 return model.apply({"params": params, **variables}, x, train=False, method=method)
 
             rng = jax.random.fold_in(jax.random.fold_in(state.rng, _CURVATURE), epoch)
-            curvature = sdlm.gauss_newton_curvature(outputs_fn, state.params, inputs, rng)
+            curvature = sdlm.gauss_newton_curvature(outputs_fn, state.params, inputs, rng, task.output_curvature())
         return state.replace(opt_state=sdlm.set_curvature(state.opt_state, curvature))
 
     def chunk(state, train_split, num_steps):

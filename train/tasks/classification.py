@@ -68,6 +68,18 @@ class Classification:
         true_penalty = jnp.sum(outputs * one_hot, axis=-1)
         return true_penalty + jax.nn.logsumexp(logits, axis=-1), -outputs
 
+    def output_curvature(self) -> float:
+        """The Gauss-Newton second derivative of the per-example loss in each unit where SDLM's curvature estimate
+        starts (LeCun et al. 1998, Appendix C; train/sdlm.py): mse_tanh_targets, a mean of squares over the
+        outputs: 2 / classes; rbf_map: 2, each penalty's squared distance in its F6 inputs (eq. 7), the units the
+        estimate starts from (the log-sum-exp term of eq. 9 left out, as the paper's estimate for the penalty)."""
+        if self.loss == "mse_tanh_targets":
+            return 2.0 / self.num_classes
+        if self.loss == "rbf_map":
+            return 2.0
+        raise ValueError(f"SDLM's curvature needs a squared-error loss (mse_tanh_targets or rbf_map); the loss is "
+                         f"{self.loss!r}. Choose another optimizer (sgd, adam, adamw, alexnet_sgd).")
+
     def _sums(self, loss, scores, labels, mask) -> dict[str, jax.Array]:
         correct = (jnp.argmax(scores, axis=-1) == labels).astype(jnp.float32)
         sums = {"loss": jnp.sum(loss * mask), "correct": jnp.sum(correct * mask), "count": jnp.sum(mask)}
