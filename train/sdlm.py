@@ -1,4 +1,6 @@
-"""Stochastic diagonal Levenberg-Marquardt (LeCun et al. 1998, Appendix C), the optimiser of LeNet-5.
+"""Stochastic diagonal Levenberg-Marquardt (LeCun et al. 1998, Appendix C), the optimiser of LeNet-5, and of
+LeCun et al. 1989 ("a special version of Newton's algorithm that uses a positive, diagonal approximation of the
+Hessian matrix"; `configs/lecun1989.py:sdlm`).
 
 Each parameter k gets its own step size eta / (mu + h_kk), where h_kk estimates the second derivative of the loss
 in w_k. The paper re-estimates h_kk "on 500 patterns before each pass" and uses mu = 0.02.
@@ -144,7 +146,7 @@ def model_chain(model, variables: dict):
     if not all(hasattr(model, attr) for attr in required):
         raise ValueError(
             f"optimizer.curvature='backpropagated' (LeCun et al. 1998's estimate) needs a model that declares its "
-            f"chain of layers ({', '.join(required)}), as LeNet5 does; {type(model).__name__} does not. "
+            f"chain of layers ({', '.join(required)}), as LeNet5 and LeCun1989 do; {type(model).__name__} does not. "
             f"Set optimizer.curvature='gauss_newton' for any model.")
     cls = type(model)
 

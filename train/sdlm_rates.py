@@ -12,6 +12,7 @@ the one after a run's latest checkpoint (saved at the end of a pass), from its t
         --config.optimizer.curvature=gauss_newton --seeds=0,1,2
     python -m train.sdlm_rates --config=configs/lenet5.py --config.data.data_dir=../shared/data \\
         --trained=runs/lenet5_one_pass   # a run of the same config stopped after a pass (--config.train_epochs=1)
+    python -m train.sdlm_rates --config=configs/lecun1989.py:sdlm   # LeCun 1989 with the paper's optimiser
 """
 
 import os
@@ -27,7 +28,8 @@ import input_pipeline
 import models
 from train import checkpointing, durations, optimizers, schedules, sdlm, sharding, steps, tasks, train_state
 
-config_flags.DEFINE_config_file("config", None, "A config whose optimizer is SDLM (configs/lenet5.py).")
+config_flags.DEFINE_config_file("config", None, "A config whose optimizer is SDLM (configs/lenet5.py, "
+                                                "configs/lecun1989.py:sdlm).")
 flags.DEFINE_list("seeds", None, "Seeds to draw the initial weights (and the curvature's sample) with; default: "
                                  "the config's seed.")
 flags.DEFINE_string("trained", None, "A workdir of a run of this config: the pass after its latest checkpoint.")

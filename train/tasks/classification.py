@@ -71,8 +71,8 @@ class Classification:
     def output_curvature(self) -> float:
         """The Gauss-Newton second derivative of the per-example loss in each unit where SDLM's curvature estimate
         starts (LeCun et al. 1998, Appendix C; train/sdlm.py): mse_tanh_targets, a mean of squares over the
-        outputs: 2 / classes; rbf_map: 2, each penalty's squared distance in its F6 inputs (eq. 7), the units the
-        estimate starts from (the log-sum-exp term of eq. 9 left out, as the paper's estimate for the penalty)."""
+        outputs: 2 / classes; rbf_map: 2, the true class's penalty, a squared distance in the F6 units the estimate
+        starts from (eq. 7; the log-sum-exp term of eq. 9 is left out)."""
         if self.loss == "mse_tanh_targets":
             return 2.0 / self.num_classes
         if self.loss == "rbf_map":
