@@ -9,7 +9,7 @@ the one after a run's latest checkpoint (saved at the end of a pass), from its t
 
     python -m train.sdlm_rates --config=configs/lenet5.py --config.data.data_dir=../shared/data
     python -m train.sdlm_rates --config=configs/lenet5.py --config.data.data_dir=../shared/data \\
-        --config.optimizer.curvature=gauss_newton --seeds=0,1,2
+        --config.optimizer.curvature=backpropagated --seeds=0,1,2   # Appendix C's curvature
     python -m train.sdlm_rates --config=configs/lenet5.py --config.data.data_dir=../shared/data \\
         --trained=runs/lenet5_one_pass   # a run of the same config stopped after a pass (--config.train_epochs=1)
     python -m train.sdlm_rates --config=configs/lecun1989.py:sdlm   # LeCun 1989 with the paper's optimiser
