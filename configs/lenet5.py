@@ -24,10 +24,10 @@ C's stays unless its mean error on 10,000 held-out training digits exceeds the e
 standard errors of the paired difference. Seeds 0-3 and then 0-9 kept it (+0.44 +- 0.23 points, by 0.02); a
 third look, prompted by the README's command under-fitting on a new host (5.35% test), added seeds 10-19: over
 all twenty, held-out error 1.61% against 1.23%, +0.38 +- 0.16, beyond two standard errors, so the exact diagonal
-is back. On the test set, seeds 0-9 (one core each, an AVX2-only host): the exact diagonal 1.09, 1.08, 0.94,
-0.98, 0.92, 1.19, 0.83, 0.96, 0.95, 1.74% (mean 1.07%, median 0.97%, four of ten <= 0.95%), training error mean
-0.30%; Appendix C's 1.89, 0.99, 1.10, 1.91, 2.46, 1.25, 1.21, 1.07, 1.49, 1.27% (mean 1.46%)
-(docs/results/foundation.md).
+is back. On the test set, seeds 0-9 (one core each): the exact diagonal 0.98, 1.13, 0.98, 0.99, 1.13, 1.16, 0.92,
+0.91, 0.97, 1.11% on an AMD EPYC with AVX-512 (mean 1.03%, two of ten <= 0.95%) and 1.09, 1.08, 0.94, 0.98, 0.92,
+1.19, 0.83, 0.96, 0.95, 1.74% on an AVX2-only one (mean 1.07%, four of ten <= 0.95%); Appendix C's on the latter
+1.89, 0.99, 1.10, 1.91, 2.46, 1.25, 1.21, 1.07, 1.49, 1.27% (mean 1.46%) (docs/results/foundation.md).
 
 Named deviation: weights start as the LeCun lab's own software starts LeNet-5, not as Appendix A prints it.
 EBLearn (the C++ successor of Lush's gblearn2) initialises its MNIST LeNet-5 demos with
@@ -43,7 +43,8 @@ kernels and coefficients alike, our guess that kept the printed 2.4 (`initialize
 `subsampling_initializer=` empty). The lab's scheme replaced it by a rule written down before either was run:
 on 10,000 held-out training digits (training on the other 50,000), seeds 0-3, held-out error 1.38, 1.21, 1.10,
 1.25% (mean 1.24%) against 1.30, 1.58, 1.32, 1.36% (mean 1.39%), so it was not worse (docs/results/foundation.md).
-On the test set, with the exact diagonal, the earlier scheme's ten seeds averaged 1.11%, this one's 1.07% (above).
+On the test set, with the exact diagonal, the earlier scheme's ten seeds averaged 1.11% on an AVX2-only host, this
+one's 1.07% there (above).
 
     python launch.py --config=configs/lenet5.py --workdir=runs/lenet5 --config.data.data_dir=../shared/data
 
