@@ -65,6 +65,7 @@ def base_config() -> ml_collections.ConfigDict:
                      randaugment_layers=0, randaugment_magnitude=0.0, random_erasing=0.0),
         eval_splits=("test",), num_train=0, num_eval=0,
         held_out=0, standardize="", generator={},
+        order="shuffled",  # or "constant": the training split's own order every pass (input_pipeline.ORDERS)
     ))
     config.task = task_config("classification")
     config.optimizer = ml_collections.ConfigDict(dict(

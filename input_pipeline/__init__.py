@@ -19,7 +19,11 @@ from input_pipeline.streaming import StreamingDataset
 DATA_FIELDS = {
     "name", "source", "data_dir", "pixel_range", "pad_to", "augment", "eval_splits", "num_train", "num_eval",
     "held_out", "standardize", "generator", "translation", "resize_size", "crop_size", "eval_views", "shuffle_buffer",
+    "order",
 }
+# The order in which a pass presents the training examples: a fresh permutation each pass (drawn from the seed),
+# or the split's own order every pass, as LeCun et al. 1989 did (per Karpathy's notes on the paper).
+ORDERS = ("shuffled", "constant")
 STREAMING = "tfds_streaming"
 TRANSLATION = "translation"
 
@@ -74,15 +78,27 @@ def get_data(data_config: Mapping, workdir: str = "", seed: int = 0) -> InMemory
     of CIFAR-10's 50,000), standardize (see `dataset.standardize`), eval_splits (names among "train", "test",
     "held_out" and a dataset's own, e.g. CIFAR-10's "test_exact"), num_train / num_eval (0 = all; the first N
     examples, for smoke runs), generator (options of a synthetic or composed dataset; see their modules),
-    translation (options of the "translation" dataset, see `translation`; its tokenizers live in `workdir`).
-    With source "tfds_streaming": resize_size, crop_size, eval_views, shuffle_buffer (see `streaming.load`), and
-    `seed` fixes the data order.
+    translation (options of the "translation" dataset, see `translation`; its tokenizers live in `workdir`),
+    order (see `ORDERS`; in-memory datasets only). With source "tfds_streaming": resize_size, crop_size,
+    eval_views, shuffle_buffer (see `streaming.load`), and `seed` fixes the data order.
     """
     unknown = sorted(set(data_config) - DATA_FIELDS)
     if unknown:
         raise ValueError(f"Unknown data field(s) {unknown}; known: {sorted(DATA_FIELDS)}.")
+    order = data_config.get("order", "shuffled")
+    if order not in ORDERS:
+        raise ValueError(f"Unknown data order {order!r}; choose one of {list(ORDERS)}.")
     if data_config.get("source") == STREAMING:
+        if order != "shuffled":
+            raise ValueError(f"order={order!r} needs the whole dataset in memory; source={STREAMING!r} streams it "
+                             f"in a shuffled order (shuffle_buffer). Use order='shuffled'.")
         return streaming.load(data_config, seed)
+    dataset = _load_in_memory(data_config, workdir)
+    dataset.order = order
+    return dataset
+
+
+def _load_in_memory(data_config: Mapping, workdir: str) -> InMemoryDataset:
     name = data_config["name"]
     _check_name(name)
     names = data_config.get("eval_splits", ("test",))

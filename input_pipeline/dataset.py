@@ -20,11 +20,12 @@ class InMemoryDataset:
     """A small dataset held whole in (host, then device) memory.
 
     Attributes:
-      train: the training split, shuffled and batched inside the compiled step.
+      train: the training split, batched inside the compiled step in the order `order` names.
       eval_splits: named splits evaluated whole, in order (e.g. {"test": ..., "train": ...}).
       num_classes: number of labels.
       augment: `augment(batch, rng) -> batch`, a pure jax function run inside the compiled train step.
       metadata: what a task needs beyond the arrays (translation: tokenizers and reference texts).
+      order: "shuffled" (a fresh permutation of `train` each pass) or "constant" (its own order every pass).
     """
 
     train: Split
@@ -32,6 +33,7 @@ class InMemoryDataset:
     num_classes: int
     augment: Callable[[dict[str, jax.Array], jax.Array], dict[str, jax.Array]]
     metadata: Any = None
+    order: str = "shuffled"
 
     @property
     def num_train(self) -> int:

@@ -94,6 +94,11 @@ def test_unknown_names_list_the_choices():
         input_pipeline.get_data({"name": "usps", "eval_splits": ("validation",)})
     with pytest.raises(ValueError, match=r"num_train=-3 must be a number of examples \(0: all of them\)"):
         input_pipeline.get_data({"name": "usps", "num_train": -3})
+    with pytest.raises(ValueError, match=r"Unknown data order 'sorted'; choose one of \['shuffled', 'constant'\]"):
+        input_pipeline.get_data({"name": "usps", "order": "sorted"})
+    with pytest.raises(ValueError, match="order='constant' needs the whole dataset in memory"):
+        input_pipeline.get_data({"name": "imagenet2012", "source": "tfds_streaming", "order": "constant"})
+    assert input_pipeline.get_data({"name": "usps", "order": "constant"}).order == "constant"
 
 
 def test_random_translation_shifts_content_and_fills_background():

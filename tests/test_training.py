@@ -9,9 +9,11 @@ import os
 import shutil
 import sys
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import orbax.checkpoint as ocp
 import pytest
 from test_configs import CONFIG_NAMES
@@ -20,7 +22,9 @@ from tfds_mocking import finish_each_save
 
 import models
 import train
-from train import checkpointing, metric_writers
+from configs import base
+from input_pipeline import augment
+from train import checkpointing, metric_writers, optimizers, sharding, steps, tasks, train_state
 from train.metric_writers import read_metrics
 
 
@@ -92,6 +96,38 @@ def test_smoke_run_of_lecun1989_with_the_papers_optimiser(tmp_path, request):
     config = _config("lecun1989", "smoke,sdlm")
     assert config.optimizer.name == "sdlm" and config.optimizer.curvature == "backpropagated"
     _smoke_run(config, tmp_path, request)
+
+
+class _Linear(nn.Module):
+    @nn.compact
+    def __call__(self, x, train=False):
+        return nn.Dense(3)(x.reshape(x.shape[0], -1))
+
+
+def test_constant_order_is_per_example_sgd_over_the_split_in_its_own_order_every_pass():
+    # data.order="constant" (LeCun et al. 1989's order, configs/lecun1989.py): two passes of the compiled chunk
+    # equal SGD applied by hand to examples 0, 1, ..., 5, 0, 1, ..., 5; "shuffled" presents them otherwise.
+    rng = np.random.default_rng(0)
+    data = {"image": rng.normal(size=(6, 2, 2, 1)).astype(np.float32), "label": np.array([0, 1, 2, 0, 1, 2])}
+    model, task, mesh = _Linear(), tasks.build(base.base_config().task, 3), sharding.make_mesh(1)
+    optimizer = optimizers.build({"name": "sgd"}, optax.constant_schedule(0.3))
+    initial = train_state.create(model, optimizer.tx, task.example_inputs(data), 0, mesh)
+    by_hand = jax.tree.map(np.asarray, initial.params)
+    grad = jax.jit(jax.grad(lambda p, batch: task.train_loss(model, p, {}, batch, jax.random.PRNGKey(0))[0]))
+    for index in [*range(6), *range(6)]:
+        gradient = grad(by_hand, {k: v[index:index + 1] for k, v in data.items()})
+        by_hand = jax.tree.map(lambda p, g: p - 0.3 * g, by_hand, gradient)
+
+    def two_passes(order):
+        chunk = steps.make_train_chunk(model, task, optimizer, augment.identity, mesh, 1, 6, 6, order=order)
+        state = train_state.create(model, optimizer.tx, task.example_inputs(data), 0, mesh)
+        for _ in range(2):  # a chunk stays within one pass
+            state, _ = chunk(state, sharding.put_rows(data, mesh), 6)
+        return state.params
+
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6), two_passes("constant"), by_hand)
+    shuffled = two_passes("shuffled")
+    assert not all(jax.tree.leaves(jax.tree.map(lambda a, b: np.allclose(a, b, atol=1e-4), shuffled, by_hand)))
 
 
 def test_training_reduces_the_loss(tmp_path):

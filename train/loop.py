@@ -115,7 +115,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         eval_data, eval_mask = sharding.put_batches((eval_data, eval_mask), config.eval_batch_size, mesh)
         compiled_chunk = steps.make_train_chunk(
             model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch, data.num_train,
-            compiler_options, accumulation_steps, compute_dtype,
+            compiler_options, accumulation_steps, compute_dtype, data.order,
         )
         evaluate = steps.make_evaluator(model, task, mesh, config.eval_batch_size, compiler_options)
 

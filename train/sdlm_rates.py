@@ -58,7 +58,7 @@ def pass_rates(config: ml_collections.ConfigDict, workdir: str, trained: str | N
         if state is None or int(state.step) % steps_per_epoch:
             raise ValueError(f"--trained={trained} holds no checkpoint at the end of a pass.")
     chunk = steps.make_train_chunk(model, task, optimizer, data.augment, mesh, config.batch_size, steps_per_epoch,
-                                   data.num_train)
+                                   data.num_train, order=data.order)
     state, _ = chunk(state, sharding.put_rows(data.train, mesh), 0)  # zero steps: only the curvature refresh
     eta, mu = float(schedule(int(state.step))), config.optimizer.get("mu", 0.02)
     rates = jax.tree.map(lambda h: np.asarray(eta / (mu + h)), sdlm.get_curvature(state.opt_state))

@@ -128,10 +128,11 @@ def zero_sums(step, state, batch_shape):
 
 def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, batch_size: int,
                      steps_per_epoch: int, num_train: int, compiler_options=None, accumulation_steps: int = 1,
-                     compute_dtype: str = "float32"):
+                     compute_dtype: str = "float32", order: str = "shuffled"):
     """Returns `chunk(state, train_split, num_steps) -> (state, metric sums)`, jitted with the state donated.
     `train_split` holds the `num_train` training examples as `sharding.put_rows` placed them; each step gathers
-    its batch of `batch_size` from the epoch's permutation and runs `make_train_step`'s step on it.
+    its batch of `batch_size` from the epoch's order and runs `make_train_step`'s step on it. That order is a
+    fresh permutation each epoch (order "shuffled") or the split's own (order "constant", `InMemoryDataset`).
 
     A chunk must not cross an epoch boundary (the loop guarantees it): the permutation is computed once per chunk.
     `num_steps` is a traced value, so chunks of any length share one compilation.
@@ -159,9 +160,12 @@ def make_train_chunk(model, task, optimizer: Optimizer, augment, mesh: Mesh, bat
 
     def chunk(state, train_split, num_steps):
         epoch = state.step // steps_per_epoch
-        perm = jax.random.permutation(
-            jax.random.fold_in(jax.random.fold_in(state.rng, _DATA_ORDER), epoch), num_train
-        )
+        if order == "constant":
+            perm = jnp.arange(num_train)
+        else:
+            perm = jax.random.permutation(
+                jax.random.fold_in(jax.random.fold_in(state.rng, _DATA_ORDER), epoch), num_train
+            )
         if optimizer.curvature_samples:
             state = jax.lax.cond(
                 state.step % steps_per_epoch == 0,
