@@ -137,7 +137,7 @@ def test_launch_smoke_with_override_writes_results(tmp_path):
                      workdir=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Final results beside the paper figures:" in result.stderr
-    assert "metric            paper      ours\ntest/error         5.00%" in result.stderr
+    assert "metric            paper      ours\ntest/error         5.08%" in result.stderr
     for name in ("metrics.jsonl", "config.json", "summary.json"):
         assert os.path.exists(tmp_path / name)
     assert glob.glob(str(tmp_path / "tensorboard" / "events.out.tfevents.*"))
